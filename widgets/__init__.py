@@ -1,0 +1,1 @@
+"""Textual widgets for agentconsole: data in, pixels out (no livekit, no sounddevice)."""
