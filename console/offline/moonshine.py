@@ -1,0 +1,200 @@
+"""Moonshine base-en speech recognition with onnxruntime, from the `moonshine-cpp` wheel's files.
+
+The `moonshine-cpp` wheel ships the English Moonshine weights as ORT files. We only *read* those
+files: the wheel's own native runtime (`libmoonshine.so`) is built with AVX-512 and dies with
+SIGILL on CPUs without it, so this module never imports `moonshine_cpp` (we locate the package
+with `importlib.util.find_spec`, which does not execute it) and runs the encoder/decoder with
+onnxruntime from Python instead.
+
+The model is heavy (about 1 s to load, 60 MB), so one instance per process is shared through
+`load_model()`; it is thread-safe to call and `transcribe()` serialises inference with a lock.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+SAMPLE_RATE = 16000
+"""Moonshine consumes 16 kHz mono float32 audio in [-1, 1]."""
+
+MODEL_NAME = "moonshine-base-en"
+
+_START_TOKEN = 1  # <s>
+_EOS_TOKEN = 2  # </s>
+_SPACE = "\u2581".encode()  # SentencePiece word-boundary marker "▁"
+# Moonshine emits ~6 tokens a second of speech at most; the bound stops a runaway decode.
+_MAX_TOKENS_PER_SECOND = 6.5
+
+
+class MoonshineUnavailableError(RuntimeError):
+    """The Moonshine weights could not be found (is `moonshine-cpp` installed?)."""
+
+
+def model_dir() -> Path:
+    """Directory holding `encoder_model.ort`, `decoder_model_merged.ort` and `tokenizer.bin`.
+
+    `AGENTCONSOLE_MOONSHINE_DIR` overrides the location (a directory with the same three files).
+    """
+    override = os.environ.get("AGENTCONSOLE_MOONSHINE_DIR")
+    if override:
+        return Path(override)
+    # find_spec only locates the package; it must never be imported (AVX-512 native code).
+    spec = importlib.util.find_spec("moonshine_cpp")
+    if spec is None or not spec.submodule_search_locations:
+        raise MoonshineUnavailableError(
+            "the Moonshine weights come from the `moonshine-cpp` wheel: "
+            "pip install 'agentconsole[offline]'"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "models" / "base-en"
+
+
+class Tokenizer:
+    """Decoder for Moonshine's `tokenizer.bin` (token id -> bytes).
+
+    File format: one entry per token id, in order. A first byte of 0 is an empty token, 1..127
+    is the byte length, 128.. starts a two-byte length `(second * 128) + first - 128`.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        tokens: list[bytes] = []
+        i = 0
+        while i < len(data):
+            n = data[i]
+            i += 1
+            if n >= 128:
+                n = data[i] * 128 + n - 128
+                i += 1
+            tokens.append(data[i : i + n])
+            i += n
+        self._tokens = tokens
+
+    @classmethod
+    def from_file(cls, path: Path) -> Tokenizer:
+        """Read a `tokenizer.bin` file."""
+        return cls(path.read_bytes())
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def decode(self, ids: list[int]) -> str:
+        """Token ids to text; special tokens (`<s>`, `</s>`, `<unk>`) are dropped."""
+        out = bytearray()
+        for t in ids:
+            if t <= _EOS_TOKEN or t >= len(self._tokens):
+                continue
+            out += self._tokens[t]
+        return bytes(out).replace(_SPACE, b" ").decode("utf-8", errors="replace").strip()
+
+
+@dataclass(frozen=True)
+class _DecoderShape:
+    layers: int
+    heads: int
+    head_dim: int
+
+
+class MoonshineModel:
+    """The encoder/decoder ORT sessions and the greedy decoding loop."""
+
+    def __init__(self, directory: Path | None = None, *, num_threads: int | None = None) -> None:
+        import onnxruntime as ort  # lazy: importing agentconsole.offline must stay cheap
+
+        directory = directory or model_dir()
+        t0 = time.perf_counter()
+        opts = ort.SessionOptions()
+        if num_threads:
+            opts.intra_op_num_threads = num_threads
+        opts.log_severity_level = 3  # the .ort files trigger harmless warnings otherwise
+        self._encoder = ort.InferenceSession(
+            str(directory / "encoder_model.ort"), opts, providers=["CPUExecutionProvider"]
+        )
+        self._decoder = ort.InferenceSession(
+            str(directory / "decoder_model_merged.ort"), opts, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = Tokenizer.from_file(directory / "tokenizer.bin")
+        self._shape = _decoder_shape(self._decoder)
+        self._cache_names = [i.name for i in self._decoder.get_inputs() if "past_key" in i.name]
+        # "present.N.x.y" output -> "past_key_values.N.x.y" input of the next step
+        self._present_to_past = [
+            o.name.replace("present.", "past_key_values.", 1)
+            for o in self._decoder.get_outputs()[1:]
+        ]
+        self._lock = threading.Lock()
+        self.load_seconds = time.perf_counter() - t0
+
+    def transcribe(self, audio: npt.NDArray[np.float32]) -> str:
+        """Transcribe 16 kHz mono float32 audio (one utterance, ideally < 30 s)."""
+        if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing a model could read
+            return ""
+        with self._lock:  # ORT sessions are thread-safe, but two decodes would halve speed
+            return self.tokenizer.decode(self._generate(audio))
+
+    def _generate(self, audio: npt.NDArray[np.float32]) -> list[int]:
+        max_len = max(8, int(audio.size / SAMPLE_RATE * _MAX_TOKENS_PER_SECOND))
+        hidden = self._encoder.run(None, {"input_values": audio[np.newaxis, :]})[0]
+        s = self._shape
+        empty = np.zeros((0, s.heads, 1, s.head_dim), dtype=np.float32)
+        cache: dict[str, Any] = dict.fromkeys(self._cache_names, empty)
+        tokens = [_START_TOKEN]
+        input_ids = np.array([[_START_TOKEN]], dtype=np.int64)
+        for step in range(max_len):
+            use_cache = step > 0
+            logits, *present = self._decoder.run(
+                None,
+                {
+                    "input_ids": input_ids,
+                    "encoder_hidden_states": hidden,
+                    "use_cache_branch": np.array([use_cache]),
+                    **cache,
+                },
+            )
+            token = int(logits[0, -1].argmax())
+            tokens.append(token)
+            if token == _EOS_TOKEN:
+                break
+            input_ids = np.array([[token]], dtype=np.int64)
+            # The encoder (cross-attention) cache is computed on the first step only.
+            for name, value in zip(self._present_to_past, present, strict=True):
+                if not use_cache or ".decoder." in name:
+                    cache[name] = value
+        return tokens
+
+
+def _decoder_shape(session: onnxruntime.InferenceSession) -> _DecoderShape:
+    inputs = [i for i in session.get_inputs() if i.name.startswith("past_key_values.")]
+    layers = len({i.name.split(".")[1] for i in inputs})
+    _, heads, _, head_dim = inputs[0].shape
+    return _DecoderShape(layers=layers, heads=int(heads), head_dim=int(head_dim))
+
+
+_model: MoonshineModel | None = None
+_model_lock = threading.Lock()
+
+
+def load_model() -> MoonshineModel:
+    """The process-wide Moonshine model, loaded on first call (blocking, ~1 s).
+
+    Call it from an agent's prewarm function so the first user turn does not pay the load.
+    """
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = MoonshineModel()
+        return _model
+
+
+def is_loaded() -> bool:
+    """Whether `load_model()` has finished in this process."""
+    return _model is not None
