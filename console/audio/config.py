@@ -1,0 +1,48 @@
+"""``AudioConfig``: what the audio engine should open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_LATENCY", "AudioConfig"]
+
+DEFAULT_LATENCY = 0.05
+"""Suggested PortAudio latency in seconds for both streams.
+
+Measured on the PulseAudio rig (research/audio-rig.md): ``"low"`` (8 ms) produced ALSA
+underruns, 20 ms gave a 25 ms loop; 50 ms leaves room for the GIL being held by a busy Textual
+repaint (the callbacks are Python) while keeping the mic->speaker loop well under 100 ms.
+"""
+
+
+@dataclass
+class AudioConfig:
+    """Devices and options for :class:`agentconsole.audio.AudioEngine`.
+
+    Headless runs can use neither device: the microphone is then ``input_wav`` (or silence)
+    and the speaker is a real-time null sink that paces and discards the agent's audio.
+    """
+
+    input_device: str | int | None = None
+    """PortAudio device index or case-insensitive name substring; None: the default input."""
+    output_device: str | int | None = None
+    """PortAudio device index or case-insensitive name substring; None: the default output."""
+    aec: bool = True
+    """Echo cancellation, noise suppression and high-pass (WebRTC APM) on the device mic."""
+    input_wav: Path | None = None
+    """Use this WAV as the microphone (real-time, then silence) instead of a device."""
+    record_dir: Path | None = None
+    """Write ``audio.wav`` here: left = mic after AEC, right = agent audio as played."""
+    use_input_device: bool = True
+    """Open a capture device (ignored when ``input_wav`` is set). False: the mic is silent."""
+    use_output_device: bool = True
+    """Open a playback device. False: agent audio is paced in real time and discarded."""
+    latency: float | str = DEFAULT_LATENCY
+    """PortAudio suggested latency: seconds, or ``"low"`` / ``"high"``."""
+    muted: bool = False
+    """Start muted (mic frames are silence)."""
+    prebuffer: float = 0.06
+    """Seconds of agent audio queued before a segment starts playing (avoids gaps)."""
+    status_hz: float = 10.0
+    """How often the periodic ``audio`` status event (mic level) is sent; 0: only on change."""
