@@ -120,7 +120,7 @@ def format_device_table(devices: list[DeviceInfo] | None = None) -> str:
         name = r.name if len(r.name) <= width else r.name[: width - 1] + "…"
         lines.append(
             f"{r.index:>3}  {name:<{width}}  {r.max_input_channels:>3}  "
-            f"{r.max_output_channels:>3}  {r.default_samplerate:>6.0f}  {marks}"
+            f"{r.max_output_channels:>3}  {r.default_samplerate:>6.0f}  {marks}".rstrip()
         )
     return "\n".join(lines)
 

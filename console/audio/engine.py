@@ -43,8 +43,9 @@ from .wavfile import load_wav
 __all__ = ["AudioEngine"]
 
 FRAME = AUDIO_FRAME_SAMPLES  # 240 samples = 10 ms at 24 kHz
-_STALL_S = 0.75  # no callback for this long on an open stream = the device/server is gone
-_GRACE_S = 2.0  # streams may take a moment to deliver their first callback
+_STALL_S = 1.0  # no callback for this long on a running stream = the device/server is gone
+_ARM_FRAMES = SAMPLE_RATE // 2  # watch a stream only once it has moved 0.5 s of audio: through
+# the ALSA pulse plugin, streams on a loaded machine often stall 1-2 s right after start
 
 
 class AudioEngine:
@@ -83,6 +84,9 @@ class AudioEngine:
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._ev_thread: threading.Thread | None = None
         self._in_residue = np.zeros(0, dtype=np.int16)
+        self._rev_residue = np.zeros(0, dtype=np.int16)
+        self._in_frames = 0
+        self._out_frames = 0
         self._sumsq = 0.0
         self._nsamp = 0
         self._last_in_cb = 0.0
@@ -121,8 +125,6 @@ class AudioEngine:
                 self._recorder = StereoRecorder(Path(cfg.record_dir) / "audio.wav", SAMPLE_RATE)
             if in_dev is not None and cfg.aec:
                 self._apm = EchoCanceller(SAMPLE_RATE, echo=out_dev is not None)
-            now = time.monotonic()
-            self._last_in_cb = self._last_out_cb = now + _GRACE_S
             if out_dev is not None:
                 self._out_stream = self._open(out_dev, "output")
                 self._out_name = out_dev.name
@@ -240,7 +242,7 @@ class AudioEngine:
                 channels=1,
                 dtype="int16",
                 device=dev.index,
-                blocksize=FRAME,
+                blocksize=0,  # let the host API choose: fixed sizes stalled the pulse plugin
                 latency=self.config.latency,
                 callback=cb,
             )
@@ -253,6 +255,7 @@ class AudioEngine:
     def _in_cb(self, indata: Any, frames: int, _time: Any, status: Any) -> None:
         now = time.monotonic()
         self._last_in_cb = now
+        self._in_frames += frames
         if status.input_overflow:
             self.underruns += 1
         if self._virtual_in or self._closed:
@@ -269,6 +272,7 @@ class AudioEngine:
     def _out_cb(self, outdata: Any, frames: int, _time: Any, status: Any) -> None:
         now = time.monotonic()
         self._last_out_cb = now
+        self._out_frames += frames
         if status.output_underflow:
             self.underruns += 1
         if self._virtual_out or self._closed:
@@ -276,9 +280,12 @@ class AudioEngine:
             return
         data = self._playout.read(frames)
         outdata[:, 0] = data
-        if self._apm is not None and frames % FRAME == 0:
-            for i in range(0, frames, FRAME):
-                self._apm.reverse(data[i : i + FRAME])
+        if self._apm is not None:
+            rev = np.concatenate([self._rev_residue, data]) if self._rev_residue.size else data
+            n = rev.size - rev.size % FRAME
+            for i in range(0, n, FRAME):
+                self._apm.reverse(rev[i : i + FRAME])
+            self._rev_residue = rev[n:].copy()
         self._played(data, now + self.out_latency)
 
     # -- shared paths ------------------------------------------------------------------------
@@ -379,7 +386,8 @@ class AudioEngine:
         for kind in ("input", "output"):
             stream = self._in_stream if kind == "input" else self._out_stream
             last = self._last_in_cb if kind == "input" else self._last_out_cb
-            if stream is None or now - last < _STALL_S:
+            moved = self._in_frames if kind == "input" else self._out_frames
+            if stream is None or moved < _ARM_FRAMES or now - last < _STALL_S:
                 continue
             name = self._in_name if kind == "input" else self._out_name
             if kind == "input":
