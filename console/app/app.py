@@ -1,0 +1,380 @@
+"""The Textual application: renders the session state and sends keyboard commands to the host.
+
+Events arrive through :meth:`AgentConsoleApp.feed_event` from any thread (the supervisor's io
+thread, at up to thousands per second). They go into a lock-free inbox; one ``EventsPending``
+message wakes the app, which drains the inbox at most ~30 times a second, folds the batch into
+:class:`~agentconsole.state.SessionState` and redraws only the parts that changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+
+from agentconsole.app.messages import EventsPending
+from agentconsole.app.screens import HelpScreen
+from agentconsole.state import CommandSink, ConsoleInfo, SessionState
+from agentconsole.widgets import (
+    ConversationView,
+    HeaderBar,
+    LatencyPanel,
+    LogsPane,
+    SessionPanel,
+    VadGraph,
+)
+
+__all__ = ["FRAME_INTERVAL", "AgentConsoleApp"]
+
+FRAME_INTERVAL = 1 / 30
+"""Shortest time between two redraws caused by events (seconds)."""
+MAX_NOTICES_PER_FRAME = 3
+
+PROMPTS = {
+    "say": ("Say", "the agent speaks this text"),
+    "user_text": ("Type as the user", "sent as a user turn"),
+}
+
+
+class AgentConsoleApp(App[int]):
+    """The agentconsole TUI.
+
+    Args:
+        host: Receives commands (``{"cmd": ...}``); must be thread-safe and never block.
+        info: What the console was started with (shown in the header).
+        clock: Monotonic seconds; drives the spinner and elapsed times between events.
+            Tests pass a frozen clock so snapshots do not animate.
+        theme: Textual theme name (the command palette can change it).
+    """
+
+    CSS_PATH = "agentconsole.tcss"
+    TITLE = "agentconsole"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "interrupt", "Interrupt"),
+        Binding("s", "prompt('say')", "Say"),
+        Binding("t", "prompt('user_text')", "Type"),
+        Binding("m", "toggle_mute", "Mute"),
+        Binding("r", "reload", "Reload"),
+        Binding("l", "toggle_logs", "Logs"),
+        Binding("f", "log_level", "Log level", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("escape", "close_prompt", "Leave input", show=False),
+    ]
+
+    def __init__(
+        self,
+        host: CommandSink,
+        info: ConsoleInfo,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        theme: str = "tokyo-night",
+    ) -> None:
+        super().__init__()
+        self.theme = theme
+        self.host = host
+        self.info = info
+        self.state = SessionState(info)
+        self._clock = clock
+        self._inbox: deque[dict[str, Any]] = deque()
+        self._wake_pending = False
+        self._accepting = False
+        self._last_drain = 0.0
+        self._clock_at_event = clock()
+        self._log_seen = 0
+        self._notice_seen = 0
+        self._prompt_mode: str | None = None
+        self._spinner: Timer | None = None
+        self.drains = 0
+        """Number of inbox drains (frames caused by events)."""
+
+    # --- event intake (any thread) ----------------------------------------------------------
+
+    def feed_event(self, ev: dict[str, Any]) -> None:
+        """Queue one event for display. Thread-safe, never blocks; fine before the app runs."""
+        self._inbox.append(ev)
+        if not self._wake_pending:
+            # A benign race: at worst two wake-ups, and the second finds an empty inbox.
+            self._wake_pending = True
+            if self._accepting:
+                self.post_message(EventsPending())
+
+    def feed_events(self, events: Iterable[dict[str, Any]]) -> None:
+        """Queue several events."""
+        for ev in events:
+            self.feed_event(ev)
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                conversation = ConversationView(id="conversation")
+                conversation.border_title = "Conversation"
+                yield conversation
+                yield LogsPane(id="logs")
+            with Vertical(id="right"):
+                with Vertical(id="vad-box", classes="box") as vad_box:
+                    vad_box.border_title = "Voice activity"
+                    vad_box.border_subtitle = "threshold 0.5"
+                    yield VadGraph(id="vad")
+                with Vertical(id="session-box", classes="box") as session_box:
+                    session_box.border_title = "Session"
+                    yield SessionPanel(id="session")
+                with Vertical(id="latency-box", classes="box") as latency_box:
+                    latency_box.border_title = "Latency"
+                    yield LatencyPanel(id="latency")
+        with Vertical(id="prompt-bar"):
+            yield Input(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._spinner = self.set_interval(0.1, self._tick_spinner, pause=True)
+        self._render_header()
+        self._render_states()
+        self.query_one(ConversationView).focus()
+        self._accepting = True
+        # Events fed before the app ran are waiting; so may be a wake-up flag.
+        self._drain()
+
+    # --- draining ---------------------------------------------------------------------------
+
+    @on(EventsPending)
+    def _on_events_pending(self, _: EventsPending) -> None:
+        delay = self._last_drain + FRAME_INTERVAL - time.monotonic()
+        if delay > 0.002:
+            # Too soon after the last frame: wait for the next one (the flag stays set, so
+            # no more wake-ups are posted meanwhile).
+            self.set_timer(delay, self._drain)
+        else:
+            self._drain()
+
+    def _drain(self) -> None:
+        self._wake_pending = False
+        inbox = self._inbox
+        batch: list[dict[str, Any]] = []
+        while inbox:
+            batch.append(inbox.popleft())
+        self._last_drain = time.monotonic()
+        if not batch:
+            return
+        self.drains += 1
+        before = self.state.now
+        self.state.apply_many(batch)
+        if self.state.now > before:
+            self._clock_at_event = self._clock()
+        self._render_changes()
+
+    def _render_changes(self) -> None:
+        changes = self.state.take_changes()
+        parts = changes.parts
+        if "conversation" in parts:
+            conversation = self.query_one(ConversationView)
+            conversation.sync(changes.items, self._event_now(), self._frame())
+            if self._spinner is not None:
+                if conversation.has_running_tools:
+                    self._spinner.resume()
+                else:
+                    self._spinner.pause()
+        if "vad" in parts:
+            self.query_one(VadGraph).set_samples(self.state.vad, self.state.now)
+        if "states" in parts:
+            self._render_states()
+        if "latency" in parts:
+            self._render_latency()
+        if "header" in parts:
+            self._render_header()
+        if "logs" in parts:
+            self._render_logs()
+        if "notices" in parts:
+            self._render_notices()
+
+    def _event_now(self) -> float:
+        """Event time now: the newest event's ``t`` plus the clock time since it arrived."""
+        return self.state.now + max(self._clock() - self._clock_at_event, 0.0)
+
+    def _frame(self) -> int:
+        return int(self._clock() * 10)
+
+    def _tick_spinner(self) -> None:
+        conversation = self.query_one(ConversationView)
+        conversation.tick(self._event_now(), self._frame())
+        if not conversation.has_running_tools and self._spinner is not None:
+            self._spinner.pause()
+
+    def _render_states(self) -> None:
+        audio = self.state.audio
+        self.query_one(SessionPanel).update_state(
+            level=audio.level,
+            muted=audio.muted,
+            user_state=self.state.user_state,
+            agent_state=self.state.agent_state,
+            problem=audio.problem,
+        )
+
+    def _render_latency(self) -> None:
+        state = self.state
+        self.query_one(LatencyPanel).update_latency(
+            state.last_latency, len(state.latency), state.latency_percentile
+        )
+        box = self.query_one("#latency-box")
+        turns = len(state.latency)
+        box.border_subtitle = f"{turns} turn{'s' if turns != 1 else ''} · p50/p95 of the session"
+
+    def _render_header(self) -> None:
+        state = self.state
+        info = self.info
+        self.query_one(HeaderBar).update_header(
+            agent_file=info.agent_file,
+            mode=info.mode,
+            room=info.room,
+            job_state=state.job_state,
+            pid=state.job_pid,
+            input_device=state.audio.input or info.input_device,
+            output_device=state.audio.output or info.output_device,
+            agents_version=state.agents_version,
+            muted=state.audio.muted,
+            recording=info.record_dir is not None,
+        )
+
+    def _render_logs(self) -> None:
+        state = self.state
+        new = state.log_total - self._log_seen
+        self._log_seen = state.log_total
+        logs = self.query_one(LogsPane)
+        if not logs.has_class("-shown") or new <= 0:
+            return
+        recent = list(state.logs)[-min(new, len(state.logs)) :]
+        logs.add(recent)
+
+    def _render_notices(self) -> None:
+        state = self.state
+        new = state.notice_total - self._notice_seen
+        self._notice_seen = state.notice_total
+        recent = list(state.notices)[-min(new, len(state.notices)) :] if new > 0 else []
+        for notice in recent[-MAX_NOTICES_PER_FRAME:]:
+            severity = "warning" if notice.level in ("WARNING", "WARN") else "error"
+            self.notify(notice.message, title=notice.level.lower(), severity=severity, timeout=6)
+        if len(recent) > MAX_NOTICES_PER_FRAME:
+            more = len(recent) - MAX_NOTICES_PER_FRAME
+            self.notify(f"{more} more errors (see logs: l)", severity="error", timeout=6)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def send(self, cmd: dict[str, Any]) -> None:
+        """Send a command to the host; a failing host is reported, never fatal."""
+        try:
+            self.host.command(cmd)
+        except Exception as exc:  # the UI must survive a broken host
+            self.notify(f"command {cmd.get('cmd')!r} failed: {exc}", severity="error")
+
+    def action_interrupt(self) -> None:
+        """Interrupt the agent."""
+        self.send({"cmd": "interrupt"})
+
+    def action_reload(self) -> None:
+        """Reload the agent now."""
+        self.send({"cmd": "reload"})
+
+    def action_toggle_mute(self) -> None:
+        """Mute or unmute the microphone."""
+        on = not self.state.audio.muted
+        self.send({"cmd": "mute", "on": on})
+        self.state.set_muted(on)
+        self._render_changes()
+
+    def action_toggle_logs(self) -> None:
+        """Show or hide the logs pane."""
+        logs = self.query_one(LogsPane)
+        shown = not logs.has_class("-shown")
+        logs.set_class(shown, "-shown")
+        if shown:
+            self._log_seen = self.state.log_total
+            logs.set_min_level(logs.min_level, self.state.logs)
+
+    def action_log_level(self) -> None:
+        """Cycle the logs pane's minimum level."""
+        logs = self.query_one(LogsPane)
+        level = logs.cycle_level(self.state.logs)
+        self.notify(f"logs: {level} and above", timeout=2)
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """Tell the host to quit, then leave with return code 0."""
+        self.send({"cmd": "quit"})
+        self.exit(0, return_code=0)
+
+    def action_prompt(self, mode: str) -> None:
+        """Open the input line: ``say`` (agent speaks it) or ``user_text`` (a user turn)."""
+        title, hint = PROMPTS.get(mode, PROMPTS["user_text"])
+        self._prompt_mode = mode
+        bar = self.query_one("#prompt-bar")
+        bar.border_title = title
+        bar.border_subtitle = f"{hint} · enter sends · esc leaves"
+        bar.add_class("-open")
+        prompt = self.query_one("#prompt", Input)
+        prompt.placeholder = "what the agent should say" if mode == "say" else "type as the user"
+        prompt.focus()
+
+    def action_close_prompt(self) -> None:
+        """Leave the input line without sending."""
+        self._close_prompt()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_prompt":
+            return self._prompt_mode is not None
+        if action == "log_level":
+            return self.query_one(LogsPane).has_class("-shown")
+        return True
+
+    @on(Input.Submitted, "#prompt")
+    def _on_prompt_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        mode = self._prompt_mode
+        if text and mode is not None:
+            self.send({"cmd": mode, "text": text})
+        self._close_prompt()
+
+    def _close_prompt(self) -> None:
+        self._prompt_mode = None
+        prompt = self.query_one("#prompt", Input)
+        prompt.value = ""
+        self.query_one("#prompt-bar").remove_class("-open")
+        self.query_one(ConversationView).focus()
+
+    # --- command palette --------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Interrupt", "Stop the agent speaking (i)", self.action_interrupt)
+        yield SystemCommand(
+            "Say…", "Type text for the agent to say (s)", lambda: self.action_prompt("say")
+        )
+        yield SystemCommand(
+            "Type as the user…",
+            "Send a typed user turn (t)",
+            lambda: self.action_prompt("user_text"),
+        )
+        yield SystemCommand("Mute / unmute", "Toggle the microphone (m)", self.action_toggle_mute)
+        yield SystemCommand(
+            "Reload agent", "Restart the agent with the current code (r)", self.action_reload
+        )
+        yield SystemCommand("Show / hide logs", "Toggle the logs pane (l)", self.action_toggle_logs)
+        yield SystemCommand("Keys", "Show the key help (?)", self.action_help)
+        yield SystemCommand("Quit", "Stop the agent and leave (q)", self.action_quit)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,648 @@
+"""Session state: a reducer from console events to what the front ends show.
+
+Pure Python (no Textual, no livekit). :class:`SessionState.apply` folds one event dict (see
+``console/protocol.py`` and ``docs/protocol.md``) into plain data records; the TUI reads them and
+:meth:`SessionState.take_changes` tells it which parts changed since the last frame, so a burst of
+thousands of events costs one repaint.
+
+Also here because they are pure and shared by every front end: :class:`ConsoleInfo` (what the
+console was started with) and :class:`CommandSink` (where a front end sends commands).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+__all__ = [
+    "LATENCY_FIELDS",
+    "LOG_LEVELS",
+    "AgentTurn",
+    "AudioStatus",
+    "Changes",
+    "CommandSink",
+    "ConsoleInfo",
+    "Crash",
+    "Item",
+    "LogLine",
+    "Marker",
+    "Notice",
+    "SessionState",
+    "ToolCall",
+    "TurnLatency",
+    "UserTurn",
+    "VadSample",
+    "level_rank",
+    "percentile",
+]
+
+
+class CommandSink(Protocol):
+    """Where a front end sends commands (the supervisor). ``command`` must be thread-safe."""
+
+    def command(self, cmd: dict[str, Any]) -> None:
+        """Queue one command dict, e.g. ``{"cmd": "say", "text": "hello"}``; never blocks."""
+
+
+@dataclass(frozen=True)
+class ConsoleInfo:
+    """What the console was started with; shown in the header."""
+
+    agent_file: str
+    """Path of the user's agent file, as given on the command line."""
+    mode: Literal["local", "room"] = "local"
+    """``local``: microphone and speaker; ``room``: the job joined a LiveKit room."""
+    room: str | None = None
+    """Room name in room mode."""
+    input_device: str | None = None
+    """Name of the input device (or the WAV file used as the microphone)."""
+    output_device: str | None = None
+    """Name of the output device."""
+    livekit_agents_version: str | None = None
+    """Installed livekit-agents version."""
+    record_dir: str | None = None
+    """Where the session is recorded, if it is."""
+
+
+# --- conversation items ---------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Item:
+    """One entry of the conversation. ``rev`` grows on every change so views know to redraw."""
+
+    id: int
+    t: float
+    rev: int = 0
+
+
+@dataclass(eq=False)
+class UserTurn(Item):
+    """What the user said: final segments plus the current interim hypothesis."""
+
+    final_text: str = ""
+    interim: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        """No interim hypothesis is pending."""
+        return not self.interim
+
+
+@dataclass(eq=False)
+class AgentTurn(Item):
+    """One agent message: text streamed from the LLM, then the committed (spoken) text."""
+
+    streamed: str = ""
+    committed: str | None = None
+    """``agent_turn`` text; ``None`` while the message is still being generated/played."""
+    interrupted: bool = False
+
+    @property
+    def streaming(self) -> bool:
+        """Not committed yet."""
+        return self.committed is None
+
+    @property
+    def spoken(self) -> str:
+        """The text the user heard (all of it unless interrupted)."""
+        return self.streamed if self.committed is None else self.committed
+
+    @property
+    def unspoken(self) -> str:
+        """Generated but cut by an interruption: the streamed tail beyond the committed text."""
+        if not self.interrupted or self.committed is None:
+            return ""
+        head = self.committed.rstrip()
+        if self.streamed.startswith(head):
+            return self.streamed[len(head) :]
+        return ""
+
+
+@dataclass(eq=False)
+class ToolCall(Item):
+    """A function tool call: running until ``tool_ended`` arrives."""
+
+    call_id: str = ""
+    name: str = ""
+    arguments: str = ""
+    output: str | None = None
+    error: str | None = None
+    duration: float | None = None
+    running: bool = True
+
+    @property
+    def pretty_arguments(self) -> str:
+        """Arguments as indented JSON (the raw text if it is not JSON)."""
+        return _pretty_json(self.arguments)
+
+
+@dataclass(eq=False)
+class Marker(Item):
+    """A divider in the conversation, e.g. ``reloaded: agent.py``."""
+
+    kind: str = "reload"
+    text: str = ""
+
+
+@dataclass(eq=False)
+class Crash(Item):
+    """The job process exited with an error; ``error`` is the traceback text."""
+
+    pid: int | None = None
+    code: int | None = None
+    error: str | None = None
+
+
+# --- other records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VadSample:
+    """One VAD inference."""
+
+    t: float
+    probability: float
+    speaking: bool
+
+
+LATENCY_FIELDS: tuple[str, ...] = ("eou", "transcription", "llm_ttft", "tool", "tts_ttfb", "e2e")
+"""Names of :class:`TurnLatency` figures, in display order."""
+
+
+@dataclass(frozen=True)
+class TurnLatency:
+    """Latency figures of one agent turn, seconds (``None`` where unknown)."""
+
+    t: float
+    eou: float | None = None
+    transcription: float | None = None
+    llm_ttft: float | None = None
+    tool: float | None = None
+    """Sum of the durations of the tool calls made in this turn."""
+    tts_ttfb: float | None = None
+    e2e: float | None = None
+
+    def get(self, name: str) -> float | None:
+        """Figure by name (one of :data:`LATENCY_FIELDS`)."""
+        value: float | None = getattr(self, name)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A log record or a line of the job's stdout/stderr (``logger`` is then that name)."""
+
+    t: float
+    level: str
+    logger: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something to pop up: an ``error`` event."""
+
+    t: float
+    level: str
+    message: str
+
+
+@dataclass
+class AudioStatus:
+    """Latest ``audio`` event."""
+
+    input: str | None = None
+    output: str | None = None
+    muted: bool = False
+    aec: bool | None = None
+    level: float = 0.0
+    underruns: int = 0
+    problem: str | None = None
+
+
+@dataclass
+class Changes:
+    """What changed since the last :meth:`SessionState.take_changes`."""
+
+    parts: set[str] = field(default_factory=set)
+    """Any of ``conversation``, ``vad``, ``states``, ``latency``, ``header``, ``logs``,
+    ``notices``."""
+    items: list[Item] = field(default_factory=list)
+    """Conversation items added or changed, in id order (new items are always the newest)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The ``q``-th percentile (0..100) with linear interpolation; ``None`` for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _pretty_json(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return text
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def level_rank(level: str) -> int:
+    """Order of a log level name (unknown names rank as INFO)."""
+    name = level.upper()
+    if name == "WARN":
+        name = "WARNING"
+    return LOG_LEVELS.index(name) if name in LOG_LEVELS else 1
+
+
+class SessionState:
+    """Everything the UI shows, built only from events. Not thread-safe: one owner applies."""
+
+    def __init__(
+        self, info: ConsoleInfo | None = None, vad_history: int = 1200, log_history: int = 5000
+    ) -> None:
+        self.info = info
+        self.now = 0.0
+        """Latest event time seen (``t``); views measure elapsed times against it."""
+        self.items: list[Item] = []
+        self.vad: deque[VadSample] = deque(maxlen=vad_history)
+        self.vad_total = 0
+        self.user_state = "listening"
+        self.agent_state = "initializing"
+        self.job_state = "waiting"
+        """``waiting``, ``starting``, ``ready``, ``reloading``, ``crashed`` or ``stopped``."""
+        self.job_pid: int | None = None
+        self.exit_code: int | None = None
+        self.agents_version: str | None = info.livekit_agents_version if info else None
+        self.python_version: str | None = None
+        self.audio = AudioStatus(
+            input=info.input_device if info else None,
+            output=info.output_device if info else None,
+        )
+        self.room_state: str | None = None
+        self.participants: list[str] = []
+        self.latency: list[TurnLatency] = []
+        self.logs: deque[LogLine] = deque(maxlen=log_history)
+        self.log_total = 0
+        """Log lines ever appended (the deque drops old ones)."""
+        self.notices: deque[Notice] = deque(maxlen=100)
+        self.notice_total = 0
+        self.reloads = 0
+        self._next_id = 0
+        self._user: UserTurn | None = None
+        self._streaming: AgentTurn | None = None
+        self._uncommitted: deque[AgentTurn] = deque()
+        self._tools: dict[str, ToolCall] = {}
+        self._turn_tool_time = 0.0
+        self._changes = Changes()
+
+    # --- public API -------------------------------------------------------------------------
+
+    def apply(self, ev: dict[str, Any]) -> None:
+        """Fold one event into the state. Unknown types and missing fields are ignored."""
+        t = _num(ev.get("t"))
+        if t is not None and t > self.now:
+            self.now = t
+        handler = _HANDLERS.get(str(ev.get("type")))
+        if handler is not None:
+            handler(self, ev, self.now if t is None else t)
+
+    def apply_many(self, events: Iterable[dict[str, Any]]) -> None:
+        """Apply events in order."""
+        for ev in events:
+            self.apply(ev)
+
+    def take_changes(self) -> Changes:
+        """Return what changed since the last call and start a new change set."""
+        changes, self._changes = self._changes, Changes()
+        changes.items.sort(key=lambda item: item.id)
+        return changes
+
+    def set_muted(self, on: bool) -> None:
+        """Reflect a mute request at once (the audio engine's next event confirms it)."""
+        self.audio.muted = on
+        self._touch("states", "header")
+
+    @property
+    def vad_probability(self) -> float:
+        """Latest VAD probability (0 before any inference)."""
+        return self.vad[-1].probability if self.vad else 0.0
+
+    @property
+    def vad_speaking(self) -> bool:
+        """Latest VAD speaking flag."""
+        return self.vad[-1].speaking if self.vad else False
+
+    @property
+    def last_latency(self) -> TurnLatency | None:
+        """The latest turn's figures."""
+        return self.latency[-1] if self.latency else None
+
+    def latency_percentile(self, name: str, q: float) -> float | None:
+        """Percentile of one latency figure over the session."""
+        values = (v for turn in self.latency if (v := turn.get(name)) is not None)
+        return percentile(values, q)
+
+    def tool(self, call_id: str) -> ToolCall | None:
+        """The tool call with this id, if seen."""
+        return self._tools.get(call_id)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _touch(self, *parts: str) -> None:
+        self._changes.parts.update(parts)
+
+    def _changed(self, item: Item) -> None:
+        item.rev += 1
+        if item not in self._changes.items:
+            self._changes.items.append(item)
+        self._changes.parts.add("conversation")
+
+    def _add(self, item: Item) -> None:
+        self.items.append(item)
+        self._changed(item)
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _end_agent_stream(self) -> None:
+        self._streaming = None
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    def _on_job_started(self, ev: dict[str, Any], t: float) -> None:
+        self.job_pid = ev.get("pid")
+        if self.job_state != "reloading":
+            self.job_state = "starting"
+        self._touch("header")
+
+    def _on_job_ready(self, ev: dict[str, Any], t: float) -> None:
+        self.job_pid = ev.get("pid", self.job_pid)
+        self.job_state = "ready"
+        self._touch("header")
+
+    def _on_job_exited(self, ev: dict[str, Any], t: float) -> None:
+        code = ev.get("code")
+        error = ev.get("error")
+        self.exit_code = code if isinstance(code, int) else None
+        # A job whose turn is over (reload swap, quit) exits quietly; anything else is a crash.
+        if error:
+            self.job_state = "crashed"
+        elif self.job_state == "reloading":
+            return
+        else:
+            self.job_state = "stopped" if code in (0, None) else "crashed"
+        self._touch("header")
+        self._user = None
+        self._end_agent_stream()
+        for call in self._tools.values():
+            if call.running:
+                call.running = False
+                call.error = call.error or "job exited"
+                self._changed(call)
+        if self.job_state == "crashed":
+            self._add(
+                Crash(
+                    id=self._new_id(),
+                    t=t,
+                    pid=ev.get("pid"),
+                    code=self.exit_code,
+                    error=str(error) if error else None,
+                )
+            )
+
+    def _on_reload(self, ev: dict[str, Any], t: float) -> None:
+        files = [str(f) for f in ev.get("files") or []]
+        names = ", ".join(f.rsplit("/", 1)[-1] for f in files[:3])
+        if len(files) > 3:
+            names += f" +{len(files) - 3}"
+        reason = ev.get("reason")
+        text = f"reloaded: {names}" if names else "reloaded"
+        if reason == "manual":
+            text += " (manual)"
+        self.reloads += 1
+        self.job_state = "reloading"
+        self._user = None
+        self._end_agent_stream()
+        self._add(Marker(id=self._new_id(), t=t, kind="reload", text=text))
+        self._touch("header")
+
+    def _on_hello(self, ev: dict[str, Any], t: float) -> None:
+        self.agents_version = ev.get("agents_version") or self.agents_version
+        self.python_version = ev.get("python") or self.python_version
+        self.job_pid = ev.get("pid", self.job_pid)
+        self._touch("header")
+
+    def _on_vad(self, ev: dict[str, Any], t: float) -> None:
+        p = _num(ev.get("probability"))
+        if p is None:
+            return
+        self.vad.append(VadSample(t, min(max(p, 0.0), 1.0), bool(ev.get("speaking"))))
+        self.vad_total += 1
+        self._touch("vad")
+
+    def _on_user_state(self, ev: dict[str, Any], t: float) -> None:
+        self.user_state = str(ev.get("state", self.user_state))
+        self._touch("states")
+
+    def _on_agent_state(self, ev: dict[str, Any], t: float) -> None:
+        self.agent_state = str(ev.get("state", self.agent_state))
+        self._touch("states")
+
+    def _on_user_transcript(self, ev: dict[str, Any], t: float) -> None:
+        text = str(ev.get("text") or "").strip()
+        final = bool(ev.get("final"))
+        if not text and not final:
+            return
+        turn = self._user
+        # Speech with no agent reply in between belongs to the same user turn.
+        if turn is None or (self.items and self.items[-1] is not turn):
+            if final and not text:
+                return
+            turn = UserTurn(id=self._new_id(), t=t)
+            self.items.append(turn)
+            self._user = turn
+        if final:
+            if text:
+                turn.final_text = f"{turn.final_text} {text}".strip()
+            turn.interim = ""
+            # The reply to this turn is a new agent message.
+            self._end_agent_stream()
+            self._turn_tool_time = 0.0
+        else:
+            turn.interim = text
+        self._changed(turn)
+
+    def _on_agent_text(self, ev: dict[str, Any], t: float) -> None:
+        delta = ev.get("delta")
+        if not isinstance(delta, str) or not delta:
+            return
+        turn = self._streaming
+        if turn is None:
+            turn = AgentTurn(id=self._new_id(), t=t)
+            self._add(turn)
+            self._streaming = turn
+            self._uncommitted.append(turn)
+        turn.streamed += delta
+        self._changed(turn)
+
+    def _on_agent_turn(self, ev: dict[str, Any], t: float) -> None:
+        text = str(ev.get("text") or "")
+        interrupted = bool(ev.get("interrupted"))
+        if self._uncommitted:
+            turn = self._uncommitted.popleft()
+        elif not text and not interrupted:
+            return
+        else:
+            # Committed without streamed text (e.g. say()): show it whole.
+            turn = AgentTurn(id=self._new_id(), t=t, streamed=text)
+            self.items.append(turn)
+        if turn is self._streaming:
+            self._streaming = None
+        turn.committed = text
+        turn.interrupted = interrupted
+        if not turn.streamed:
+            turn.streamed = text
+        self._changed(turn)
+
+    def _on_tool_started(self, ev: dict[str, Any], t: float) -> None:
+        call_id = str(ev.get("call_id") or f"call-{self._next_id + 1}")
+        call = ToolCall(
+            id=self._new_id(),
+            t=t,
+            call_id=call_id,
+            name=str(ev.get("name") or "?"),
+            arguments=str(ev.get("arguments") or ""),
+        )
+        self._tools[call_id] = call
+        # Text generated after the tool call is a new message, shown below the card.
+        self._end_agent_stream()
+        self._add(call)
+
+    def _on_tool_ended(self, ev: dict[str, Any], t: float) -> None:
+        call_id = str(ev.get("call_id") or "")
+        call = self._tools.get(call_id)
+        if call is None:
+            call = ToolCall(
+                id=self._new_id(),
+                t=t,
+                call_id=call_id,
+                name=str(ev.get("name") or "?"),
+                arguments=str(ev.get("arguments") or ""),
+            )
+            self._tools[call_id] = call
+            self._end_agent_stream()
+            self.items.append(call)
+        output = ev.get("output")
+        error = ev.get("error")
+        call.output = None if output is None else str(output)
+        call.error = str(error) if error else None
+        call.duration = _num(ev.get("duration"))
+        if call.duration is None:
+            call.duration = max(t - call.t, 0.0)
+        call.running = False
+        self._turn_tool_time += call.duration
+        self._changed(call)
+
+    def _on_metrics(self, ev: dict[str, Any], t: float) -> None:
+        figures = {
+            "eou": _num(ev.get("eou_delay")),
+            "transcription": _num(ev.get("transcription_delay")),
+            "llm_ttft": _num(ev.get("llm_ttft")),
+            "tts_ttfb": _num(ev.get("tts_ttfb")),
+            "e2e": _num(ev.get("e2e")),
+        }
+        if all(v is None for v in figures.values()):
+            return
+        tool = self._turn_tool_time or None
+        self._turn_tool_time = 0.0
+        self.latency.append(TurnLatency(t=t, tool=tool, **figures))
+        self._touch("latency")
+
+    def _on_log(self, ev: dict[str, Any], t: float) -> None:
+        message = str(ev.get("message") or "")
+        level = str(ev.get("level") or "INFO").upper()
+        self.logs.append(LogLine(t, level, str(ev.get("logger") or ""), message))
+        self.log_total += 1
+        self._touch("logs")
+
+    def _on_error(self, ev: dict[str, Any], t: float) -> None:
+        level = str(ev.get("level") or "ERROR").upper()
+        message = str(ev.get("message") or "error")
+        self.notices.append(Notice(t, level, message))
+        self.notice_total += 1
+        self.logs.append(LogLine(t, level, "error", message))
+        self.log_total += 1
+        self._touch("notices", "logs")
+
+    def _on_agent_speech(self, ev: dict[str, Any], t: float) -> None:
+        # Playback progress is reflected by agent_state; nothing else to show yet.
+        return
+
+    def _on_audio(self, ev: dict[str, Any], t: float) -> None:
+        audio = self.audio
+        for name in ("input", "output", "problem"):
+            if name in ev:
+                value = ev[name]
+                setattr(audio, name, None if value is None else str(value))
+        if "muted" in ev:
+            audio.muted = bool(ev["muted"])
+        if "aec" in ev:
+            audio.aec = None if ev["aec"] is None else bool(ev["aec"])
+        level = _num(ev.get("level"))
+        if level is not None:
+            audio.level = min(max(level, 0.0), 1.0)
+        underruns = ev.get("underruns")
+        if isinstance(underruns, int):
+            audio.underruns = underruns
+        self._touch("states", "header")
+
+    def _on_room(self, ev: dict[str, Any], t: float) -> None:
+        self.room_state = str(ev.get("state") or self.room_state or "")
+        participants = ev.get("participants")
+        if isinstance(participants, list):
+            self.participants = [str(p) for p in participants]
+        self._touch("header")
+
+
+_HANDLERS = {
+    "job_started": SessionState._on_job_started,
+    "job_ready": SessionState._on_job_ready,
+    "job_exited": SessionState._on_job_exited,
+    "reload": SessionState._on_reload,
+    "hello": SessionState._on_hello,
+    "vad": SessionState._on_vad,
+    "user_state": SessionState._on_user_state,
+    "agent_state": SessionState._on_agent_state,
+    "user_transcript": SessionState._on_user_transcript,
+    "agent_text": SessionState._on_agent_text,
+    "agent_turn": SessionState._on_agent_turn,
+    "tool_started": SessionState._on_tool_started,
+    "tool_ended": SessionState._on_tool_ended,
+    "metrics": SessionState._on_metrics,
+    "log": SessionState._on_log,
+    "error": SessionState._on_error,
+    "agent_speech": SessionState._on_agent_speech,
+    "audio": SessionState._on_audio,
+    "room": SessionState._on_room,
+}

@@ -1,0 +1,379 @@
+"""The conversation pane: user and agent turns, tool cards, reload dividers, crash panels."""
+
+from __future__ import annotations
+
+import re
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from agentconsole.state import AgentTurn, Crash, Item, Marker, ToolCall, UserTurn
+from agentconsole.widgets.latency import format_seconds
+
+__all__ = [
+    "SPINNER",
+    "AgentTurnView",
+    "ConversationView",
+    "CrashView",
+    "MarkerView",
+    "ToolCard",
+    "UserTurnView",
+    "highlight_json",
+    "highlight_traceback",
+]
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+"""Frames of the running-tool spinner."""
+
+MAX_OUTPUT_LINES = 12
+MAX_TRACEBACK_LINES = 60
+
+_JSON_TOKEN = re.compile(
+    r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)|(?P<str>"(?:[^"\\]|\\.)*")'
+    r"|(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<lit>\btrue\b|\bfalse\b|\bnull\b)"
+)
+_JSON_STYLES = {"key": "$secondary", "str": "$success", "num": "$warning", "lit": "$accent"}
+
+
+def highlight_json(text: str) -> Content:
+    """Color JSON keys, strings, numbers and literals with theme colors."""
+    parts: list[tuple[str, str] | str] = []
+    pos = 0
+    for match in _JSON_TOKEN.finditer(text):
+        if match.start() > pos:
+            parts.append(text[pos : match.start()])
+        kind = match.lastgroup or "str"
+        parts.append((match.group(), _JSON_STYLES[kind]))
+        pos = match.end()
+    parts.append(text[pos:])
+    return Content.assemble(*parts)
+
+
+_TB_FILE = re.compile(r'^(\s*File )"([^"]+)", line (\d+)(?:, in (.+))?$')
+
+
+def highlight_traceback(text: str) -> Content:
+    """Color a Python traceback with theme colors: frames, code, and the exception line."""
+    lines = text.splitlines()
+    out: list[Content] = []
+    for i, line in enumerate(lines):
+        frame = _TB_FILE.match(line)
+        if frame:
+            parts: list[tuple[str, str] | str] = [
+                (frame.group(1), "$text-muted"),
+                (f'"{frame.group(2)}"', "$secondary"),
+                (", line ", "$text-muted"),
+                (frame.group(3), "$accent"),
+            ]
+            if frame.group(4):
+                parts += [(", in ", "$text-muted"), (frame.group(4), "$primary")]
+            out.append(Content.assemble(*parts))
+        elif line.startswith(("Traceback", "During handling", "The above exception", "…")):
+            out.append(Content.styled(line, "$text-muted italic"))
+        elif line.startswith(" ") or not line:
+            out.append(Content.styled(line, "$foreground"))
+        elif i == len(lines) - 1 or ":" in line.split(" ", 1)[0]:
+            out.append(Content.styled(line, "bold $text-error"))
+        else:
+            out.append(Content(line))
+    return Content("\n").join(out)
+
+
+def _clock(t: float) -> str:
+    minutes, seconds = divmod(int(t), 60)
+    return f"{minutes:02d}:{seconds:02d}"
+
+
+def _head(label: str, style: str, t: float, extra: Content | None = None) -> Content:
+    parts: list[Content | tuple[str, str] | str] = [
+        (label, style),
+        "  ",
+        (_clock(t), "$text-muted"),
+    ]
+    if extra is not None:
+        parts += ["  ", extra]
+    return Content.assemble(*parts)
+
+
+class UserTurnView(Static):
+    """A user turn: final text, then the interim hypothesis dimmed."""
+
+    DEFAULT_CSS = """
+    UserTurnView {
+        border-left: outer $secondary;
+        padding: 0 1;
+        margin: 1 8 0 0;
+    }
+    """
+
+    def show(self, turn: UserTurn) -> None:
+        """Render ``turn``."""
+        parts: list[Content | tuple[str, str] | str] = [
+            _head("You", "bold $secondary", turn.t),
+            "\n",
+        ]
+        if turn.final_text:
+            parts.append(turn.final_text)
+        if turn.interim:
+            parts += [" " if turn.final_text else "", (turn.interim + " …", "italic $text-muted")]
+        self.update(Content.assemble(*parts))
+
+
+class AgentTurnView(Static):
+    """An agent message: streaming with a cursor, then committed; interruptions marked."""
+
+    DEFAULT_CSS = """
+    AgentTurnView {
+        border-left: outer $primary;
+        padding: 0 1;
+        margin: 1 0 0 4;
+    }
+    AgentTurnView.-interrupted {
+        border-left: outer $warning;
+    }
+    """
+
+    def show(self, turn: AgentTurn) -> None:
+        """Render ``turn``."""
+        extra: Content | None = None
+        if turn.streaming:
+            extra = Content.styled("streaming", "$text-muted italic")
+        elif turn.interrupted:
+            spoken = len(turn.spoken.split())
+            total = len(turn.streamed.split())
+            extra = Content.styled(
+                f"✂ interrupted · {spoken} of {total} words spoken", "bold $warning"
+            )
+        parts: list[Content | tuple[str, str] | str] = [
+            _head("Agent", "bold $primary", turn.t, extra),
+            "\n",
+            turn.spoken,
+        ]
+        if turn.streaming:
+            parts.append(("▍", "$primary"))
+        elif turn.unspoken:
+            parts += [("⟂", "bold $warning"), (turn.unspoken, "strike $text-muted")]
+        self.set_class(turn.interrupted, "-interrupted")
+        self.update(Content.assemble(*parts))
+
+
+class ToolCard(Static):
+    """A tool call: name, pretty arguments, spinner while running, result or error, duration."""
+
+    DEFAULT_CSS = """
+    ToolCard {
+        border: round $accent 60%;
+        border-title-color: $accent;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        margin: 1 0 0 4;
+    }
+    ToolCard.-failed {
+        border: round $error;
+        border-title-color: $error;
+    }
+    ToolCard.-done {
+        border-subtitle-color: $success;
+    }
+    ToolCard.-failed {
+        border-subtitle-color: $error;
+    }
+    """
+
+    def show(self, call: ToolCall, now: float, frame: int) -> None:
+        """Render ``call``; ``now`` and ``frame`` drive the running indicator."""
+        self.border_title = f"⚙ {call.name}"
+        self.set_class(not call.running and call.error is None, "-done")
+        self.set_class(call.error is not None, "-failed")
+        if call.running:
+            elapsed = max(now - call.t, 0.0)
+            self.border_subtitle = (
+                f"{SPINNER[frame % len(SPINNER)]} running {format_seconds(elapsed)}"
+            )
+        elif call.error is not None:
+            self.border_subtitle = f"✗ failed · {format_seconds(call.duration)}"
+        else:
+            self.border_subtitle = f"✓ {format_seconds(call.duration)}"
+        args = call.pretty_arguments
+        parts: list[Content | tuple[str, str] | str] = [
+            highlight_json(args) if args else Content.styled("(no arguments)", "$text-muted")
+        ]
+        if call.error is not None:
+            parts += ["\n", ("✗ ", "bold $error"), (call.error, "$text-error")]
+        elif call.output is not None:
+            parts += ["\n", ("→ ", "bold $success"), _clip(call.output)]
+        elif call.running:
+            parts += ["\n", ("… waiting for the result", "italic $text-muted")]
+        self.update(Content.assemble(*parts))
+
+
+def _clip(text: str, limit: int = MAX_OUTPUT_LINES) -> Content:
+    lines = text.splitlines() or [""]
+    if len(lines) <= limit:
+        return Content(text)
+    more = len(lines) - limit
+    return Content.assemble("\n".join(lines[:limit]), (f"\n… {more} more lines", "$text-muted"))
+
+
+class MarkerView(Widget):
+    """A divider across the pane, e.g. ``──── ↻ reloaded: agent.py ────``."""
+
+    DEFAULT_CSS = """
+    MarkerView {
+        height: 1;
+        margin: 1 0 0 0;
+        color: $warning;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._text = ""
+        self._t = 0.0
+
+    def show(self, marker: Marker) -> None:
+        """Render ``marker``."""
+        self._text = f" ↻ {marker.text} · {_clock(marker.t)} "
+        self.refresh()
+
+    def render(self) -> Content:
+        width = self.size.width
+        side = max((width - len(self._text)) // 2, 2)
+        rest = max(width - side - len(self._text), 2)
+        return Content.assemble(
+            ("─" * side, "$warning 50%"), self._text, ("─" * rest, "$warning 50%")
+        )
+
+
+class CrashView(Static):
+    """The job crashed: its traceback, and what happens next."""
+
+    DEFAULT_CSS = """
+    CrashView {
+        border: heavy $error;
+        border-title-color: $error;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        margin: 1 0 0 0;
+        background: $error 8%;
+    }
+    """
+
+    def show(self, crash: Crash) -> None:
+        """Render ``crash``."""
+        code = f" · exit code {crash.code}" if crash.code is not None else ""
+        self.border_title = f"✗ job crashed{code}"
+        self.border_subtitle = "save a file to reload · r reloads now"
+        if not crash.error:
+            self.update(
+                Content.styled("The job process exited without a traceback.", "$text-error")
+            )
+            return
+        lines = crash.error.rstrip().splitlines()
+        if len(lines) > MAX_TRACEBACK_LINES:
+            dropped = len(lines) - MAX_TRACEBACK_LINES
+            lines = [f"… {dropped} lines above"] + lines[-MAX_TRACEBACK_LINES:]
+        self.update(highlight_traceback("\n".join(lines)))
+
+
+ItemView = UserTurnView | AgentTurnView | ToolCard | MarkerView | CrashView
+
+
+class ConversationView(VerticalScroll):
+    """Scrolling list of conversation items, pinned to the bottom unless the user scrolls up.
+
+    Data in: :meth:`sync` with the items that changed (new ones last); it mounts views for new
+    items and redraws changed ones, so a frame costs only what changed.
+    """
+
+    DEFAULT_CSS = """
+    ConversationView {
+        padding: 0 1 1 1;
+    }
+    ConversationView > #empty {
+        color: $text-muted;
+        margin: 1 2;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._views: dict[int, ItemView] = {}
+        self._running_calls: dict[int, ToolCall] = {}
+        self._now = 0.0
+        self._frame = 0
+
+    def on_mount(self) -> None:
+        self.mount(
+            Static(
+                "Nothing said yet. Speak, or press [b]t[/b] to type as the user, "
+                "[b]s[/b] to make the agent say something.",
+                id="empty",
+            )
+        )
+        self.anchor()
+
+    def view_for(self, item_id: int) -> ItemView | None:
+        """The view showing item ``item_id`` (for tests)."""
+        return self._views.get(item_id)
+
+    def sync(self, items: list[Item], now: float, frame: int) -> None:
+        """Show ``items`` (added or changed); ``now``/``frame`` animate running tools."""
+        self._now, self._frame = now, frame
+        new: list[ItemView] = []
+        for item in items:
+            view = self._views.get(item.id)
+            if view is None:
+                view = _make_view(item)
+                self._views[item.id] = view
+                new.append(view)
+            self._show(view, item)
+        if new:
+            for placeholder in self.query("#empty"):
+                placeholder.remove()
+            self.mount_all(new)
+
+    def tick(self, now: float, frame: int) -> None:
+        """Advance running tool indicators (called on a timer while any tool runs)."""
+        self._now, self._frame = now, frame
+        for item_id, call in list(self._running_calls.items()):
+            view = self._views[item_id]
+            if isinstance(view, ToolCard):
+                view.show(call, now, frame)
+
+    @property
+    def has_running_tools(self) -> bool:
+        """Any tool card still running."""
+        return bool(self._running_calls)
+
+    def _show(self, view: ItemView, item: Item) -> None:
+        if isinstance(view, ToolCard) and isinstance(item, ToolCall):
+            view.show(item, self._now, self._frame)
+            if item.running:
+                self._running_calls[item.id] = item
+            else:
+                self._running_calls.pop(item.id, None)
+        elif isinstance(view, UserTurnView) and isinstance(item, UserTurn):
+            view.show(item)
+        elif isinstance(view, AgentTurnView) and isinstance(item, AgentTurn):
+            view.show(item)
+        elif isinstance(view, MarkerView) and isinstance(item, Marker):
+            view.show(item)
+        elif isinstance(view, CrashView) and isinstance(item, Crash):
+            view.show(item)
+
+
+def _make_view(item: Item) -> ItemView:
+    if isinstance(item, UserTurn):
+        return UserTurnView(classes="turn")
+    if isinstance(item, AgentTurn):
+        return AgentTurnView(classes="turn")
+    if isinstance(item, ToolCall):
+        return ToolCard(classes="turn")
+    if isinstance(item, Crash):
+        return CrashView(classes="turn")
+    return MarkerView()

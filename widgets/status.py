@@ -1,0 +1,176 @@
+"""Header line and the session panel (mic level, user and agent state)."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widget import Widget
+
+__all__ = ["STATE_STYLES", "HeaderBar", "SessionPanel", "level_bar"]
+
+STATE_STYLES: dict[str, tuple[str, str]] = {
+    # state -> (glyph, style)
+    "speaking": ("●", "bold $success"),
+    "thinking": ("◐", "bold $warning"),
+    "listening": ("○", "$primary"),
+    "idle": ("○", "$text-muted"),
+    "initializing": ("◌", "$text-muted"),
+    "away": ("◌", "$text-muted"),
+}
+
+JOB_STYLES: dict[str, tuple[str, str]] = {
+    "waiting": ("◌", "$text-muted"),
+    "starting": ("◐", "$warning"),
+    "ready": ("●", "$success"),
+    "reloading": ("↻", "$warning"),
+    "crashed": ("✗", "bold $error"),
+    "stopped": ("■", "$text-muted"),
+}
+
+
+def level_bar(level: float, width: int) -> Content:
+    """A horizontal meter for a 0..1 level: green, then amber near the top."""
+    width = max(width, 1)
+    filled = round(min(max(level, 0.0), 1.0) * width)
+    parts: list[tuple[str, str]] = []
+    for i in range(width):
+        if i < filled:
+            parts.append(("━", "$warning" if i >= width * 0.8 else "$success"))
+        else:
+            parts.append(("━", "$text-muted 30%"))
+    return Content.assemble(*parts)
+
+
+def state_label(state: str) -> Content:
+    """A state name with its glyph and color."""
+    glyph, style = STATE_STYLES.get(state, ("○", "$foreground"))
+    return Content.assemble((f"{glyph} {state}", style))
+
+
+class SessionPanel(Widget):
+    """Mic level, mute, user and agent state. Data in: :meth:`update_state`."""
+
+    DEFAULT_CSS = """
+    SessionPanel {
+        height: 3;
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.level = 0.0
+        self.muted = False
+        self.user_state = "listening"
+        self.agent_state = "initializing"
+        self.problem: str | None = None
+
+    def update_state(
+        self,
+        *,
+        level: float,
+        muted: bool,
+        user_state: str,
+        agent_state: str,
+        problem: str | None = None,
+    ) -> None:
+        """Set what to show and repaint."""
+        self.level = level
+        self.muted = muted
+        self.user_state = user_state
+        self.agent_state = agent_state
+        self.problem = problem
+        self.refresh()
+
+    def render(self) -> Content:
+        width = self.size.width
+        badge = (
+            Content.styled(" MUTED ", "bold $text-error on $error-muted")
+            if self.muted
+            else Content.styled(" live ", "$text-success on $success-muted")
+        )
+        bar_width = max(width - 6 - badge.cell_length - 1, 4)
+        mic = Content.assemble(
+            ("mic   ", "$text-muted"),
+            level_bar(0.0 if self.muted else self.level, bar_width),
+            " ",
+            badge,
+        )
+        user = Content.assemble(("user  ", "$text-muted"), state_label(self.user_state))
+        agent = Content.assemble(("agent ", "$text-muted"), state_label(self.agent_state))
+        if self.problem:
+            agent = Content.assemble(agent, "  ", ("⚠ " + self.problem, "$warning"))
+        return Content("\n").join([mic, user, agent])
+
+
+class HeaderBar(Widget):
+    """One line: agent file, mode, job state, devices, livekit-agents version."""
+
+    DEFAULT_CSS = """
+    HeaderBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._left = Content("agentconsole")
+        self._right = Content("")
+        self._version = Content("")
+
+    def update_header(
+        self,
+        *,
+        agent_file: str,
+        mode: str,
+        room: str | None,
+        job_state: str,
+        pid: int | None,
+        input_device: str | None,
+        output_device: str | None,
+        agents_version: str | None,
+        muted: bool,
+        recording: bool,
+    ) -> None:
+        """Set the fields and repaint."""
+        sep = (" · ", "$text-muted 60%")
+        glyph, style = JOB_STYLES.get(job_state, ("○", "$foreground"))
+        job = f"{glyph} {job_state}" + (f" (pid {pid})" if pid and job_state == "ready" else "")
+        where = f"room {room}" if mode == "room" and room else mode
+        left: list[tuple[str, str] | str | Content] = [
+            ("◆ agentconsole", "bold $accent"),
+            "  ",
+            (agent_file, "bold $foreground"),
+            sep,
+            (where, "$secondary"),
+            sep,
+            (job, style),
+        ]
+        if muted:
+            left += ["  ", (" MUTED ", "bold $text-error on $error-muted")]
+        if recording:
+            left += ["  ", ("● REC", "bold $error")]
+        right: list[tuple[str, str] | str | Content] = [
+            ("in ", "$text-muted"),
+            (input_device or "default", "$foreground"),
+            ("  out ", "$text-muted"),
+            (output_device or "default", "$foreground"),
+        ]
+        self._left = Content.assemble(*left)
+        self._right = Content.assemble(*right)
+        self._version = (
+            Content.assemble(sep, (f"livekit-agents {agents_version}", "$text-muted"))
+            if agents_version
+            else Content("")
+        )
+        self.refresh()
+
+    def render(self) -> Content:
+        # Drop the least useful parts first when the terminal is narrow.
+        for right in (self._right + self._version, self._right, Content("")):
+            gap = self.size.width - self._left.cell_length - right.cell_length
+            if gap >= 2:
+                return Content.assemble(self._left, " " * gap, right)
+        return self._left

@@ -1,0 +1,151 @@
+"""VAD probability over the last seconds: a block-character area chart with a threshold line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.content import Content
+from textual.widget import Widget
+
+from agentconsole.state import VadSample
+
+__all__ = ["VadGraph", "bucket_samples"]
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+_AXIS = 4  # width of the left axis labels ("1.0 ", " .5 ", "  0 ")
+
+
+def bucket_samples(
+    samples: Sequence[VadSample], now: float, window: float, columns: int
+) -> list[tuple[float, bool] | None]:
+    """Split the last ``window`` seconds into ``columns`` buckets.
+
+    Each bucket holds the highest probability in it (so a short peak stays visible) and whether
+    the VAD said "speaking" anywhere in it; ``None`` where there was no sample.
+    """
+    out: list[tuple[float, bool] | None] = [None] * columns
+    if columns <= 0:
+        return out
+    start = now - window
+    step = window / columns
+    # Samples are in time order: walk back from the newest and stop at the window's start.
+    for sample in reversed(samples):
+        if sample.t < start:
+            break
+        col = min(int((sample.t - start) / step), columns - 1)
+        prev = out[col]
+        if prev is None:
+            out[col] = (sample.probability, sample.speaking)
+        else:
+            out[col] = (max(prev[0], sample.probability), prev[1] or sample.speaking)
+    return out
+
+
+class VadGraph(Widget):
+    """Plot of VAD probability: bars over time, the threshold as a dashed line, speech shaded.
+
+    Data in: :meth:`set_samples`. Time runs right to ``now`` (the newest event time), so the
+    picture depends only on the data (snapshots are stable; no wall clock).
+    """
+
+    DEFAULT_CSS = """
+    VadGraph {
+        height: 7;
+        width: 1fr;
+    }
+    """
+
+    def __init__(
+        self,
+        window: float = 8.0,
+        threshold: float = 0.5,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.window = window
+        """Seconds shown."""
+        self.threshold = threshold
+        """Activation threshold drawn as a line."""
+        self._samples: Sequence[VadSample] = ()
+        self._now = 0.0
+        self.paints = 0
+        """How many times the graph was rendered (for tests and the benchmark)."""
+
+    def set_samples(self, samples: Sequence[VadSample], now: float) -> None:
+        """Give the graph its data (the newest sample last) and repaint."""
+        self._samples = samples
+        self._now = now
+        self.refresh()
+
+    @property
+    def sample_count(self) -> int:
+        """Samples inside the window shown."""
+        start = self._now - self.window
+        return sum(1 for s in self._samples if s.t >= start)
+
+    def render(self) -> Content:
+        self.paints += 1
+        width, height = self.size
+        rows = max(height - 1, 1)
+        cols = max(width - _AXIS, 1)
+        buckets = bucket_samples(self._samples, self._now, self.window, cols)
+        thr_eighths = self.threshold * rows * 8
+        thr_row = rows - 1 - min(int(thr_eighths // 8), rows - 1)
+        lines: list[Content] = []
+        for row in range(rows):
+            base = (rows - 1 - row) * 8
+            label = "1.0 " if row == 0 else (" .5 " if row == thr_row else "    ")
+            parts: list[tuple[str, str]] = [(label, "$text-muted")]
+            for bucket in buckets:
+                parts.append(self._cell(bucket, base, row == thr_row))
+            lines.append(_merge(parts))
+        lines.append(self._footer(cols))
+        return Content("\n").join(lines)
+
+    def _cell(
+        self, bucket: tuple[float, bool] | None, base: int, on_threshold: bool
+    ) -> tuple[str, str]:
+        shade = ""
+        fill = 0
+        high = False
+        if bucket is not None:
+            p, speaking = bucket
+            fill = min(max(round(p * self._rows_eighths()) - base, 0), 8)
+            high = p >= self.threshold
+            shade = " on $success 25%" if speaking else ""
+        if fill == 0:
+            if on_threshold:
+                return ("╌", f"$warning 70%{shade}")
+            return (" ", shade.strip())
+        color = "$accent" if high else "$primary 70%"
+        return (_BLOCKS[fill], f"{color}{shade}")
+
+    def _rows_eighths(self) -> int:
+        return max(self.size.height - 1, 1) * 8
+
+    def _footer(self, cols: int) -> Content:
+        p = self._samples[-1].probability if self._samples else 0.0
+        speaking = self._samples[-1].speaking if self._samples else False
+        left = Content.assemble(
+            ("  p ", "$text-muted"),
+            (f"{p:4.2f}", "bold $accent" if p >= self.threshold else "bold $foreground"),
+            "  ",
+            ("● speech", "bold $success") if speaking else ("○ silence", "$text-muted"),
+        )
+        right = f"-{self.window:g}s … now"
+        gap = max(cols + _AXIS - left.cell_length - len(right), 1)
+        return Content.assemble(left, " " * gap, (right, "$text-muted"))
+
+
+def _merge(parts: list[tuple[str, str]]) -> Content:
+    """Join cells, merging runs of one style into one span (fewer spans to render)."""
+    merged: list[tuple[str, str]] = []
+    for text, style in parts:
+        if merged and merged[-1][1] == style:
+            merged[-1] = (merged[-1][0] + text, style)
+        else:
+            merged.append((text, style))
+    return Content.assemble(*merged)
