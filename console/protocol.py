@@ -101,7 +101,7 @@ class ProtocolError(Exception):
     """The byte stream is not a valid sequence of frames."""
 
 
-def event(type: str, **fields: Any) -> Event:  # noqa: A002 - the field is called "type"
+def event(type: str, **fields: Any) -> Event:
     """Build an event dict. ``t`` is added by whoever stamps it with the console clock."""
     return {"type": type, **fields}
 

@@ -1,0 +1,262 @@
+"""``agentconsole``: the command line (click).
+
+Importing this module is cheap: the TUI, the audio engine and the supervisor load inside the
+command, so ``--help`` and ``--version`` answer at once. Bad input ends with one clear line on
+stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"agentconsole: {message}", err=True)
+    sys.exit(code)
+
+
+def _check_agent_file(path: str | None) -> Path:
+    if path is None:
+        _fail("missing AGENT_FILE (try: agentconsole examples/offline_agent.py)")
+    agent = Path(str(path)).expanduser()
+    if not agent.exists():
+        _fail(f"{path}: no such file")
+    if agent.is_dir():
+        _fail(f"{path}: is a folder; give the agent's .py file")
+    if agent.suffix != ".py":
+        _fail(f"{path}: not a Python file (expected a .py agent file)")
+    try:
+        head = agent.read_bytes()[:4096]
+    except OSError as exc:
+        _fail(f"{path}: cannot read it ({exc.strerror or exc})")
+    if b"\0" in head:
+        _fail(f"{path}: not a Python file (binary content)")
+    return agent.resolve()
+
+
+def _check_wav(path: str | None) -> Path | None:
+    if path is None:
+        return None
+    from .audio import AudioError, load_wav
+
+    wav = Path(path).expanduser()
+    try:
+        load_wav(wav)
+    except AudioError as exc:
+        _fail(f"--input-wav {path}: {exc}")
+    except OSError as exc:
+        _fail(f"--input-wav {path}: cannot read it ({exc.strerror or exc})")
+    return wav.resolve()
+
+
+def _device(spec: str | None) -> str | int | None:
+    if spec is None:
+        return None
+    return int(spec) if spec.strip().isdigit() else spec
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("agent_file", required=False, type=click.Path(dir_okay=True))
+@click.option(
+    "--headless", is_flag=True, help="No TUI: events as JSON lines on stdout, commands on stdin."
+)
+@click.option(
+    "--input-wav",
+    metavar="FILE",
+    help="Use a WAV file as the microphone (real time, then silence).",
+)
+@click.option("--input-device", metavar="DEV", help="Microphone: device index or name substring.")
+@click.option("--output-device", metavar="DEV", help="Speaker: device index or name substring.")
+@click.option("--list-devices", is_flag=True, help="List audio devices and exit.")
+@click.option("--no-aec", is_flag=True, help="Turn off echo cancellation / noise suppression.")
+@click.option(
+    "--record",
+    "record_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Record both audio channels and the event log to DIR.",
+)
+@click.option(
+    "--watch/--no-watch",
+    default=True,
+    show_default=True,
+    help="Reload the agent when a file in its folder is saved.",
+)
+@click.option(
+    "--watch-path",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Another folder to watch (repeatable).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="Job log level shown.",
+)
+@click.option(
+    "--room", metavar="NAME", help="Join a real LiveKit room instead of the local audio loop."
+)
+@click.option(
+    "--url", envvar="LIVEKIT_URL", metavar="URL", help="LiveKit server URL (env LIVEKIT_URL)."
+)
+@click.option(
+    "--api-key", envvar="LIVEKIT_API_KEY", metavar="KEY", help="API key (env LIVEKIT_API_KEY)."
+)
+@click.option(
+    "--api-secret",
+    envvar="LIVEKIT_API_SECRET",
+    metavar="SECRET",
+    show_envvar=False,
+    help="API secret (env LIVEKIT_API_SECRET).",
+)
+@click.option(
+    "--identity",
+    default="console-user",
+    show_default=True,
+    help="Your participant identity in room mode.",
+)
+@click.option(
+    "--no-local-participant",
+    is_flag=True,
+    help="Room mode: do not join as a participant (someone else calls).",
+)
+@click.version_option(__version__, "--version", prog_name="agentconsole")
+def main(
+    agent_file: str | None,
+    headless: bool,
+    input_wav: str | None,
+    input_device: str | None,
+    output_device: str | None,
+    list_devices: bool,
+    no_aec: bool,
+    record_dir: str | None,
+    watch: bool,
+    watch_path: tuple[str, ...],
+    log_level: str,
+    room: str | None,
+    url: str | None,
+    api_key: str | None,
+    api_secret: str | None,
+    identity: str,
+    no_local_participant: bool,
+) -> None:
+    """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
+
+    Talk to it through your microphone and speaker, or a WAV file; see VAD, transcripts, LLM
+    tokens, tool calls and latency as they happen; save a file and the agent reloads.
+    """
+    started = time.monotonic()
+    if list_devices:
+        from .audio import AudioError, format_device_table
+
+        try:
+            click.echo(format_device_table())
+        except AudioError as exc:
+            _fail(str(exc), 1)
+        return
+
+    agent = _check_agent_file(agent_file)
+    wav = _check_wav(input_wav)
+    from .audio import AudioConfig
+    from .supervisor import HostConfig
+
+    audio = AudioConfig(
+        input_device=_device(input_device),
+        output_device=_device(output_device),
+        aec=not no_aec,
+        input_wav=wav,
+        use_input_device=not headless or input_device is not None,
+        use_output_device=not headless or output_device is not None,
+        # Headless output is for scripts: the mic level is not worth 10 lines a second there.
+        status_hz=0.0 if headless else 10.0,
+    )
+    config = HostConfig(
+        agent_file=agent,
+        log_level=log_level.lower(),
+        audio=audio,
+        record_dir=Path(record_dir).resolve() if record_dir else None,
+        watch=watch,
+        watch_paths=[Path(p).resolve() for p in watch_path],
+        clock_start=started,
+    )
+    if room is not None:
+        from .room.options import configure_room
+
+        configure_room(
+            config,
+            room=room,
+            url=url,
+            api_key=api_key,
+            api_secret=api_secret,
+            identity=identity,
+            local_participant=not no_local_participant,
+            fail=_fail,
+        )
+
+    if headless:
+        from .headless import run_headless
+
+        sys.exit(run_headless(config))
+    sys.exit(_run_tui(config))
+
+
+def _run_tui(config: Any) -> int:
+    if not sys.stdout.isatty():
+        _fail("the TUI needs a terminal; use --headless for scripts and pipes")
+    from .app import AgentConsoleApp, ConsoleInfo
+    from .supervisor import Supervisor
+
+    audio = config.audio
+    info = ConsoleInfo(
+        agent_file=str(config.agent_file),
+        mode="room" if config.room is not None else "local",
+        room=None if config.room is None else config.room.name,
+        input_device=None if audio is None else _describe(audio.input_wav, audio.input_device),
+        output_device=None if audio is None else _describe(None, audio.output_device),
+        livekit_agents_version=_agents_version(),
+        record_dir=None if config.record_dir is None else str(config.record_dir),
+    )
+    app = AgentConsoleApp(host=None, info=info)
+    supervisor = Supervisor(config, app.feed_event)
+    app.host = supervisor
+    supervisor.start()
+    try:
+        code = app.run()
+    finally:
+        supervisor.stop()
+    return int(code or 0)
+
+
+def _agents_version() -> str:
+    """The installed livekit-agents version, read from metadata (the console never imports it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("livekit-agents")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _describe(wav: Path | None, device: str | int | None) -> str:
+    if wav is not None:
+        return f"WAV {wav.name}"
+    return "default" if device is None else str(device)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,223 @@
+"""SessionBridge: the console singleton the framework asks for IO, and the event translator.
+
+``AgentSession.start()`` calls ``acquire_io(loop=, session=)`` on the console singleton; the
+bridge attaches the wire audio, the text taps and the session's event listeners there, and
+turns everything the session does into protocol events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..wire import Connection
+from .io import TextTap, WireAudioInput, WireAudioOutput
+
+__all__ = ["SessionBridge"]
+
+log = logging.getLogger("agentconsole.job")
+
+Emit = Callable[..., None]
+"""``emit(type, **fields)``: send one event to the console."""
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+class SessionBridge:
+    """Duck-typed ``AgentsConsole``: what ``AgentSession.start`` and ``JobContext`` read."""
+
+    _tcp_transport = None
+    _tcp_audio_input = None
+    _tcp_audio_output = None
+
+    def __init__(self, conn: Connection, emit: Emit) -> None:
+        self._conn = conn
+        self._emit = emit
+        self.enabled = True
+        self.record = False
+        self.console_mode = "audio"
+        self.session_directory = pathlib.Path("console-recordings")
+        self.session: Any | None = None
+        self.audio_input: WireAudioInput | None = None
+        self.audio_output: WireAudioOutput | None = None
+        self._tool_started: dict[str, float] = {}
+        self._tool_ended: dict[str, float] = {}
+        self._user_metrics: dict[str, Any] = {}
+        self._agent_text_open = False
+
+    # -- the framework's console interface ------------------------------------------------
+
+    @property
+    def io_acquired(self) -> bool:
+        """True once a session took the console's IO (one session per job)."""
+        return self.session is not None
+
+    def acquire_io(self, *, loop: Any, session: Any) -> None:
+        """Attach the wire audio and text taps to ``session`` and subscribe to its events."""
+        from livekit.agents.voice.transcription import TranscriptSynchronizer
+
+        if self.session is not None:
+            raise RuntimeError("agentconsole hosts one AgentSession per job")
+        self.session = session
+        self.audio_input = WireAudioInput()
+        self.audio_output = WireAudioOutput(self._conn)
+        spoken = TextTap(on_text=lambda text: self._emit("agent_spoken", delta=text))
+        sync = TranscriptSynchronizer(
+            next_in_chain_audio=self.audio_output, next_in_chain_text=spoken
+        )
+        session.input.audio = self.audio_input
+        session.output.audio = sync.audio_output
+        session.output.transcription = TextTap(
+            on_text=self._on_agent_text,
+            on_flush=self._on_agent_flush,
+            next_in_chain=sync.text_output,
+        )
+        self._subscribe(session)
+
+    # -- session events ---------------------------------------------------------------------
+
+    def _subscribe(self, session: Any) -> None:
+        session.on("user_state_changed", lambda ev: self._emit("user_state", state=ev.new_state))
+        session.on("agent_state_changed", lambda ev: self._emit("agent_state", state=ev.new_state))
+        session.on(
+            "user_input_transcribed",
+            lambda ev: self._emit(
+                "user_transcript", text=ev.transcript, final=bool(ev.is_final), source="stt"
+            ),
+        )
+        session.on("conversation_item_added", self._on_item_added)
+        session.on("function_tools_executed", self._on_tools_executed)
+        session.on("error", self._on_error)
+        session.on("close", self._on_close)
+        try:
+            session.on("tool_execution_updated", self._on_tool_update)
+        except ValueError:  # older livekit-agents: tools are only seen after the batch
+            pass
+
+    def _on_agent_text(self, text: str) -> None:
+        self._agent_text_open = True
+        self._emit("agent_text", delta=text)
+
+    def _on_agent_flush(self) -> None:
+        self._agent_text_open = False
+
+    def _on_item_added(self, ev: Any) -> None:
+        item = ev.item
+        role = getattr(item, "role", None)
+        if role == "user":
+            self._user_metrics = dict(getattr(item, "metrics", None) or {})
+        elif role == "assistant":
+            self._emit(
+                "agent_turn",
+                text=item.text_content or "",
+                interrupted=bool(getattr(item, "interrupted", False)),
+            )
+            self._emit_metrics(dict(getattr(item, "metrics", None) or {}))
+        self.emit_history()
+
+    def _emit_metrics(self, agent: dict[str, Any]) -> None:
+        user, self._user_metrics = self._user_metrics, {}
+        figures = {
+            "eou_delay": _seconds(user.get("end_of_turn_delay")),
+            "transcription_delay": _seconds(user.get("transcription_delay")),
+            "llm_ttft": _seconds(agent.get("llm_node_ttft")),
+            "tts_ttfb": _seconds(agent.get("tts_node_ttfb")),
+            "e2e": _seconds(agent.get("e2e_latency")),
+        }
+        if any(v is not None for v in figures.values()):
+            self._emit("metrics", **figures)
+
+    def _on_tool_update(self, ev: Any) -> None:
+        update = ev.update
+        kind = getattr(update, "type", "")
+        if kind == "tool_call_started":
+            call = update.function_call
+            self._tool_started[call.call_id] = time.monotonic()
+            self._emit(
+                "tool_started", call_id=call.call_id, name=call.name, arguments=call.arguments
+            )
+        elif kind == "tool_call_ended":
+            self._tool_ended[update.call_id] = time.monotonic()
+
+    def _on_tools_executed(self, ev: Any) -> None:
+        now = time.monotonic()
+        for call, output in zip(ev.function_calls, ev.function_call_outputs, strict=False):
+            started = self._tool_started.pop(call.call_id, None)
+            if started is None:  # no start event on this framework version: report it now
+                self._emit(
+                    "tool_started", call_id=call.call_id, name=call.name, arguments=call.arguments
+                )
+            ended = self._tool_ended.pop(call.call_id, now)
+            failed = output is not None and bool(getattr(output, "is_error", False))
+            text = None if output is None else str(output.output)
+            self._emit(
+                "tool_ended",
+                call_id=call.call_id,
+                name=call.name,
+                arguments=call.arguments,
+                output=None if failed else text,
+                error=text if failed else None,
+                duration=None if started is None else round(ended - started, 4),
+            )
+        self.emit_history()
+
+    def _on_error(self, ev: Any) -> None:
+        error = getattr(ev, "error", ev)
+        recoverable = bool(getattr(error, "recoverable", False))
+        self._emit(
+            "error",
+            level="warning" if recoverable else "error",
+            message=f"{type(error).__name__}: {getattr(error, 'error', None) or error}",
+            source=type(getattr(ev, "source", None)).__name__,
+        )
+
+    def _on_close(self, ev: Any) -> None:
+        reason = getattr(ev, "reason", "")
+        self._emit("log", level="info", logger="agentconsole", message=f"session closed: {reason}")
+
+    # -- history ----------------------------------------------------------------------------
+
+    def emit_history(self) -> None:
+        """Send the chat history, so a reloaded job can carry the conversation on."""
+        if self.session is None:
+            return
+        try:
+            data = self.session.history.to_dict(exclude_timestamp=False)
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            log.debug("history not serialisable: %s", exc)
+            return
+        self._emit("history", chat_ctx=data)
+
+
+def seed_history(session: Any, agent: Any, chat_ctx: dict[str, Any]) -> int:
+    """Put the previous job's conversation in front of the new agent's context and the
+    session's history. Instructions (system/developer messages) are left to the new code.
+    Returns the number of items carried over."""
+    from livekit.agents import llm
+
+    try:
+        previous = llm.ChatContext.from_dict(chat_ctx)
+    except Exception as exc:  # a bad history must not stop the job
+        log.warning("could not restore the conversation: %s", exc)
+        return 0
+    items = [
+        item
+        for item in previous.items
+        if not (
+            getattr(item, "type", "") == "message"
+            and getattr(item, "role", "") in ("system", "developer")
+        )
+        and getattr(item, "type", "") != "agent_handoff"
+    ]
+    if not items:
+        return 0
+    agent._chat_ctx.items[:0] = list(items)
+    session._chat_ctx.items[:0] = list(items)
+    return len(items)

@@ -1,0 +1,279 @@
+"""Every touch of livekit-agents' non-public surface, fenced in one module.
+
+The job host needs a few things the framework does not expose publicly:
+
+* the console singleton ``cli.cli.AgentsConsole._instance`` that ``AgentSession.start()`` asks
+  for its IO (the hook LiveKit's own consoles use);
+* intercepting ``cli.run_app`` so the user's file can be run unmodified;
+* ``AgentServer._entrypoint_fnc`` / ``_session_end_fnc`` (no public getters);
+* building a fake-job ``JobContext`` around a mock room, as ``livekit.agents.testing`` does;
+* tapping ``vad.VADStream.__anext__`` to see the session's own VAD probabilities;
+* wrapping ``AgentSession.start`` to know when a session is live and to seed its history.
+
+``check_version()`` runs first in the job and refuses an unsupported livekit-agents with one
+clear line. See docs/compatibility.md for what differs between supported versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "SUPPORTED",
+    "AgentFileError",
+    "UnsupportedFramework",
+    "Entrypoints",
+    "agents_version",
+    "check_version",
+    "install_console",
+    "intercept_run_app",
+    "make_job_context",
+    "resolve_entrypoints",
+    "tap_session_start",
+    "tap_vad",
+]
+
+SUPPORTED = ((1, 3), (1, 8))
+"""Lowest and highest supported livekit-agents (major, minor), inclusive."""
+
+
+class UnsupportedFramework(RuntimeError):
+    """The installed livekit-agents is outside the supported range."""
+
+
+class AgentFileError(RuntimeError):
+    """The agent file does not define something the console can run."""
+
+
+def agents_version() -> str:
+    """The installed livekit-agents version string."""
+    from livekit.agents import __version__
+
+    return str(__version__)
+
+
+def _parse(version: str) -> tuple[int, int]:
+    parts = version.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return (0, 0)
+
+
+def check_version() -> str:
+    """Return the livekit-agents version, or raise ``UnsupportedFramework``."""
+    version = agents_version()
+    low, high = SUPPORTED
+    if not low <= _parse(version) <= high:
+        raise UnsupportedFramework(
+            f"livekit-agents {version} is not supported by this agentconsole "
+            f"(supported: {low[0]}.{low[1]} to {high[0]}.{high[1]}.x)"
+        )
+    return version
+
+
+def install_console(console: Any) -> None:
+    """Make ``console`` the framework's console singleton (``AgentSession.start`` asks it)."""
+    from livekit.agents.cli import cli as lk_cli_mod
+
+    lk_cli_mod.AgentsConsole._instance = console
+
+
+def intercept_run_app(captured: list[Any]) -> None:
+    """Replace ``cli.run_app`` so that running the user's ``__main__`` block only records
+    the server or options it was given, instead of starting LiveKit's CLI."""
+    import livekit.agents.cli as lk_cli
+    from livekit.agents.cli import cli as lk_cli_mod
+
+    def run_app(server: Any, *args: Any, **kwargs: Any) -> None:
+        captured.append(server)
+
+    lk_cli.run_app = run_app
+    lk_cli_mod.run_app = run_app
+
+
+@dataclass
+class Entrypoints:
+    """What the console runs from the user's file."""
+
+    entrypoint: Callable[[Any], Awaitable[None]]
+    setup: Callable[[Any], Any] | None
+    session_end: Callable[[Any], Awaitable[None]] | None
+
+
+def resolve_entrypoints(captured: list[Any], namespace: dict[str, Any]) -> Entrypoints:
+    """Find the entrypoint from what ``cli.run_app`` received, or an ``AgentServer`` global."""
+    from livekit.agents import AgentServer, WorkerOptions
+
+    candidates = list(captured) + [v for v in namespace.values() if isinstance(v, AgentServer)]
+    if not candidates:
+        raise AgentFileError(
+            "the agent file never calls cli.run_app() and defines no AgentServer "
+            '(is the call under `if __name__ == "__main__":`?)'
+        )
+    server = candidates[0]
+    if isinstance(server, WorkerOptions):
+        return Entrypoints(
+            entrypoint=server.entrypoint_fnc,
+            setup=server.prewarm_fnc,
+            session_end=None,
+        )
+    if not isinstance(server, AgentServer):
+        raise AgentFileError(f"cli.run_app() got {type(server).__name__}, not an AgentServer")
+    entry = getattr(server, "_entrypoint_fnc", None)
+    if entry is None:
+        raise AgentFileError("the AgentServer has no @server.rtc_session() entrypoint")
+    return Entrypoints(
+        entrypoint=entry,
+        setup=getattr(server, "setup_fnc", None) or getattr(server, "_setup_fnc", None),
+        session_end=getattr(server, "_session_end_fnc", None),
+    )
+
+
+def make_job_context(
+    *,
+    room: Any,
+    proc: Any,
+    on_shutdown: Callable[[str], None],
+    fake: bool = True,
+    url: str = "",
+    token: str = "",
+    identity: str = "agent",
+) -> Any:
+    """Build a ``JobContext`` for a job with no worker, as ``livekit.agents.testing`` does,
+    and make it the current job context. Returns the context."""
+    from livekit.agents import utils
+    from livekit.agents.job import (
+        JobAcceptArguments,
+        JobContext,
+        RunningJobInfo,
+        _JobContextVar,
+    )
+    from livekit.protocol import agent as agent_proto
+    from livekit.protocol import models
+
+    room_name = getattr(room, "name", None) or "console"
+    job = agent_proto.Job(
+        id=utils.shortuuid("AJ_console_"),
+        room=models.Room(name=str(room_name), sid=utils.shortuuid("RM_")),
+        type=agent_proto.JobType.JT_ROOM,
+    )
+    info = RunningJobInfo(
+        accept_arguments=JobAcceptArguments(identity=identity, name="", metadata=""),
+        job=job,
+        url=url,
+        token=token,
+        worker_id="agentconsole",
+        fake_job=fake,
+    )
+
+    class _NoInference:
+        async def do_inference(self, method: str, data: bytes) -> bytes | None:
+            raise NotImplementedError("no inference executor in an agentconsole job")
+
+    ctx = JobContext(
+        proc=proc,
+        info=info,
+        room=room,
+        on_connect=lambda: None,
+        on_shutdown=on_shutdown,
+        inference_executor=_NoInference(),
+    )
+    if fake:
+        # the mock room is "connected" already: JobContext.connect() must be a no-op
+        ctx._connected = True
+    _JobContextVar.set(ctx)
+    return ctx
+
+
+def make_job_process() -> Any:
+    """A ``JobProcess`` for prewarm (``proc.userdata``)."""
+    from livekit.agents.job import JobExecutorType, JobProcess
+
+    return JobProcess(executor_type=JobExecutorType.THREAD, user_arguments=None, http_proxy=None)
+
+
+def create_mock_room() -> Any:
+    """The framework's mock room for console jobs (connected, one remote participant)."""
+    from livekit.agents.ipc.mock_room import create_mock_room as _create
+
+    return _create()
+
+
+async def run_shutdown_callbacks(ctx: Any, reason: str) -> None:
+    """Run the callbacks the user registered with ``ctx.add_shutdown_callback``."""
+    callbacks = list(getattr(ctx, "_shutdown_callbacks", []))
+    if callbacks:
+        await asyncio.gather(*(cb(reason) for cb in callbacks), return_exceptions=True)
+
+
+def primary_session(ctx: Any) -> Any | None:
+    """The session the entrypoint started, if any."""
+    return getattr(ctx, "_primary_agent_session", None)
+
+
+def tap_vad(on_inference: Callable[[float, bool], None]) -> None:
+    """Call ``on_inference(probability, speaking)`` for every INFERENCE_DONE of any VAD
+    stream in this process (the session's own VAD; no second VAD is run)."""
+    import sys
+
+    from livekit.agents import vad as lkvad
+
+    original = lkvad.VADStream.__anext__
+    if getattr(original, "_agentconsole_tap", False):
+        return
+    original_init = lkvad.VADStream.__init__
+
+    @functools.wraps(original_init)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        # A non-streaming STT is wrapped in a StreamAdapter that runs its own stream of the
+        # same VAD: same audio, same probabilities. Report only the session's turn-taking one.
+        frame = sys._getframe(1)
+        secondary = False
+        while frame is not None:
+            if frame.f_globals.get("__name__", "").endswith("stt.stream_adapter"):
+                secondary = True
+                break
+            frame = frame.f_back  # type: ignore[assignment]
+        self._agentconsole_secondary = secondary
+
+    @functools.wraps(original)
+    async def tapped(self: Any) -> Any:
+        ev = await original(self)
+        if ev.type is lkvad.VADEventType.INFERENCE_DONE and not getattr(
+            self, "_agentconsole_secondary", False
+        ):
+            on_inference(float(ev.probability), bool(ev.speaking))
+        return ev
+
+    tapped._agentconsole_tap = True  # type: ignore[attr-defined]
+    lkvad.VADStream.__init__ = init  # type: ignore[method-assign]
+    lkvad.VADStream.__anext__ = tapped  # type: ignore[method-assign]
+
+
+def tap_session_start(
+    before: Callable[[Any, Any], None],
+    after: Callable[[Any], Coroutine[Any, Any, None]],
+) -> None:
+    """Wrap ``AgentSession.start``: ``before(session, agent)`` runs first (seed history),
+    ``after(session)`` once the session is started (the job is ready)."""
+    from livekit.agents import AgentSession
+
+    original = AgentSession.start
+    if getattr(original, "_agentconsole_tap", False):
+        return
+
+    @functools.wraps(original)
+    async def start(self: Any, agent: Any, *args: Any, **kwargs: Any) -> Any:
+        before(self, agent)
+        result = await original(self, agent, *args, **kwargs)
+        await after(self)
+        return result
+
+    start._agentconsole_tap = True  # type: ignore[attr-defined]
+    AgentSession.start = start  # type: ignore[method-assign]

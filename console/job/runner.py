@@ -1,0 +1,392 @@
+"""The job process: load the user's agent file unmodified and run its entrypoint, no server.
+
+Lifecycle (one job process runs one agent session, then exits):
+
+1. Started by the console's supervisor with one end of a socketpair (``--fd``). Imports
+   livekit-agents and the plugins the previous job used, checks the framework version, says
+   ``hello``. A spare job waits here, warm, until the console sends ``start``.
+2. ``start``: run the agent file as ``__main__`` with ``cli.run_app`` intercepted, find the
+   entrypoint (``WorkerOptions`` or ``AgentServer`` style), run prewarm, then the entrypoint
+   with a mock room. ``AgentSession.start()`` asks our console singleton for IO: the bridge
+   attaches the wire audio and the taps. ``job_ready`` once the session has started.
+3. Commands (say, user_text, interrupt, playout, shutdown) until shutdown, ``ctx.shutdown()``,
+   or the console going away (EOF on the socket). Then the session is closed, the user's
+   shutdown callbacks run, and the process exits.
+
+A failure in the user's code is sent as ``job_error`` (traceback text) before exiting non-zero;
+the console turns it into ``job_exited`` with ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import runpy
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .. import protocol
+from ..wire import Connection, open_connection
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_FRAMEWORK = 3
+
+_SESSION_CLOSE_TIMEOUT = 3.0
+# AgentSession.aclose() commits a pending user turn and waits up to 2 s for its transcript;
+# the console is leaving (or reloading, and the history is already with the console), so the
+# session gets a short grace and the user's shutdown callbacks get the full timeout.
+_SESSION_ACLOSE_GRACE = 0.5
+
+
+class _WireLogHandler(logging.Handler):
+    """Forwards log records to the console as ``log`` events."""
+
+    def __init__(self, emit: Any) -> None:
+        super().__init__()
+        self._emit = emit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info:
+                message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            self._emit("log", level=record.levelname.lower(), logger=record.name, message=message)
+        except Exception:  # logging must never raise
+            self.handleError(record)
+
+
+def _set_parent_death_signal() -> None:
+    """Ask Linux to kill this process if the console dies, even by SIGKILL."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+class JobRunner:
+    """Runs one agent session in this process, driven over the wire."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._bridge: Any = None
+        self._ctx: Any = None
+        self._shutdown = asyncio.Event()
+        self._shutdown_reason = "console request"
+        self._start_cmd: asyncio.Future[protocol.Event] = asyncio.get_running_loop().create_future()
+        self._exit_code = EXIT_OK
+        self._ready_sent = False
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        """Send one event to the console."""
+        self._conn.send(protocol.event(type_, **fields))
+
+    # -- wire -----------------------------------------------------------------------------
+
+    async def read_loop(self) -> None:
+        """Dispatch frames from the console until it goes away."""
+        try:
+            async for kind, payload in self._conn.frames():
+                if kind == protocol.KIND_MIC:
+                    if self._bridge is not None and self._bridge.audio_input is not None:
+                        self._bridge.audio_input.push(payload)
+                elif kind == protocol.KIND_JSON:
+                    self._on_command(protocol.decode_json(payload))
+        except protocol.ProtocolError as exc:
+            self.emit("log", level="error", logger="agentconsole", message=str(exc))
+        # the console is gone (or sent garbage): nobody is listening, stop
+        self.request_shutdown("console went away")
+
+    def _on_command(self, cmd: protocol.Event) -> None:
+        name = cmd.get("cmd")
+        if name == "start":
+            if not self._start_cmd.done():
+                self._start_cmd.set_result(cmd)
+        elif name in ("shutdown", "quit"):
+            self.request_shutdown("console request")
+        elif name == "playout":
+            output = None if self._bridge is None else self._bridge.audio_output
+            if output is not None:
+                output.report_playout(
+                    int(cmd.get("segment", 0)),
+                    float(cmd.get("played", 0.0)),
+                    bool(cmd.get("interrupted", False)),
+                )
+        elif name in ("say", "user_text", "interrupt"):
+            self._session_command(cmd)
+
+    def _session_command(self, cmd: protocol.Event) -> None:
+        session = None if self._bridge is None else self._bridge.session
+        if session is None:
+            self.emit("error", level="warning", message=f"{cmd['cmd']}: the agent is not ready")
+            return
+        name = cmd["cmd"]
+        try:
+            if name == "say":
+                session.say(str(cmd.get("text", "")))
+            elif name == "user_text":
+                text = str(cmd.get("text", ""))
+                self.emit("user_transcript", text=text, final=True, source="text")
+                self._interrupt(session)
+                session.generate_reply(user_input=text)
+            elif name == "interrupt":
+                self._interrupt(session)
+        except Exception as exc:  # report, keep the job alive
+            self.emit("error", level="error", message=f"{name}: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _interrupt(session: Any) -> None:
+        try:
+            fut = session.interrupt(force=True)
+        except TypeError:  # livekit-agents without force=
+            fut = session.interrupt()
+        except RuntimeError:
+            return
+        if isinstance(fut, asyncio.Future):
+            fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def request_shutdown(self, reason: str) -> None:
+        """Stop the session and exit (idempotent)."""
+        if not self._shutdown.is_set():
+            self._shutdown_reason = reason
+            self._shutdown.set()
+
+    # -- the job --------------------------------------------------------------------------
+
+    async def run(self, preload: list[str]) -> int:
+        """Warm up, wait for ``start``, run the agent until shutdown. Returns the exit code."""
+        reader = asyncio.create_task(self.read_loop(), name="agentconsole-read")
+        try:
+            from . import framework
+
+            version = framework.check_version()
+            for name in preload:
+                with contextlib.suppress(Exception):
+                    importlib.import_module(name)
+        except Exception as exc:  # UnsupportedFramework or a broken install
+            self.emit("job_error", error=f"{type(exc).__name__}: {exc}", traceback=False)
+            await self._conn.drain()
+            return EXIT_FRAMEWORK
+
+        self.emit(
+            "hello",
+            pid=os.getpid(),
+            agents_version=version,
+            python=sys.version.split()[0],
+        )
+        waiter: asyncio.Future[Any] = asyncio.ensure_future(self._shutdown.wait())
+        await asyncio.wait([self._start_cmd, waiter], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if not self._start_cmd.done():
+            reader.cancel()
+            return EXIT_OK
+
+        code = await self._run_agent(self._start_cmd.result())
+        reader.cancel()
+        await self._conn.drain()
+        return code
+
+    async def _run_agent(self, start: protocol.Event) -> int:
+        from . import framework
+        from .bridge import SessionBridge, seed_history
+
+        started = time.monotonic()
+        self._install_logging(str(start.get("log_level", "info")))
+        history = start.get("history")
+
+        def before_start(session: Any, agent: Any) -> None:
+            if history:
+                carried = seed_history(session, agent, history)
+                if carried:
+                    self.emit(
+                        "log",
+                        level="info",
+                        logger="agentconsole",
+                        message=f"conversation carried over: {carried} items",
+                    )
+
+        async def after_start(session: Any) -> None:
+            if not self._ready_sent:
+                self._ready_sent = True
+                self.emit("job_ready", pid=os.getpid(), startup=time.monotonic() - started)
+                if self._bridge is not None:
+                    self._bridge.emit_history()
+
+        self._bridge = SessionBridge(self._conn, self.emit)
+        framework.install_console(self._bridge)
+        framework.tap_vad(lambda p, speaking: self.emit("vad", probability=p, speaking=speaking))
+        framework.tap_session_start(before_start, after_start)
+
+        try:
+            entry = self._load_agent_file(Path(start["agent_file"]))
+            proc = framework.make_job_process()
+            if entry.setup is not None:
+                entry.setup(proc)
+        except framework.AgentFileError as exc:
+            return await self._fail(str(exc), traceback_text=False)
+        except BaseException:  # the user's import or prewarm failed
+            return await self._fail(_user_traceback())
+
+        self.emit("modules", names=_preloadable_modules(Path(start["agent_file"]).parent))
+        room = framework.create_mock_room()
+        self._ctx = framework.make_job_context(
+            room=room, proc=proc, on_shutdown=lambda reason: self.request_shutdown(reason)
+        )
+        entry_task = asyncio.create_task(entry.entrypoint(self._ctx), name="user-entrypoint")
+        entry_task.add_done_callback(self._on_entrypoint_done)
+        await self._shutdown.wait()
+
+        await self._close_session(entry_task, entry.session_end)
+        if self._exit_code != EXIT_OK:
+            return self._exit_code
+        return EXIT_OK
+
+    def _on_entrypoint_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self.emit("job_error", error=_trim_traceback(tb), traceback=True)
+            self._exit_code = EXIT_USER_ERROR
+            self.request_shutdown("entrypoint failed")
+        elif self._bridge is None or self._bridge.session is None:
+            self.emit(
+                "log",
+                level="warning",
+                logger="agentconsole",
+                message="the entrypoint returned without starting an AgentSession",
+            )
+
+    async def _close_session(self, entry_task: asyncio.Task[None], session_end: Any) -> None:
+        from . import framework
+
+        if not entry_task.done():
+            entry_task.cancel()
+            with contextlib.suppress(BaseException):
+                await entry_task
+        session = None if self._bridge is None else self._bridge.session
+        if session is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(session.aclose(), timeout=_SESSION_ACLOSE_GRACE)
+        if session_end is not None and self._ctx is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(session_end(self._ctx), timeout=_SESSION_CLOSE_TIMEOUT)
+        if self._ctx is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(
+                    framework.run_shutdown_callbacks(self._ctx, self._shutdown_reason),
+                    timeout=_SESSION_CLOSE_TIMEOUT,
+                )
+
+    def _load_agent_file(self, path: Path) -> Any:
+        from . import framework
+
+        captured: list[Any] = []
+        framework.intercept_run_app(captured)
+        sys.path.insert(0, str(path.parent))
+        sys.argv = [str(path)]
+        namespace = runpy.run_path(str(path), run_name="__main__")
+        return framework.resolve_entrypoints(captured, namespace)
+
+    async def _fail(self, error: str, *, traceback_text: bool = True) -> int:
+        self.emit("job_error", error=error, traceback=traceback_text)
+        await self._conn.drain()
+        return EXIT_USER_ERROR
+
+    def _install_logging(self, level: str) -> None:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(_WireLogHandler(self.emit))
+        root.setLevel(getattr(logging, level.upper(), logging.INFO))
+        logging.captureWarnings(True)
+
+
+def _preloadable_modules(agent_dir: Path) -> list[str]:
+    """Modules a spare job can import ahead of time: plugins and third-party packages the
+    agent pulled in, never the user's own code (anything under the agent's folder)."""
+    root = agent_dir.resolve()
+    names: list[str] = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not path or name == "__main__" or name.startswith("_"):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            if Path(path).resolve().is_relative_to(root):
+                continue
+        if name.startswith("livekit.plugins.") and name.count(".") == 2:
+            names.append(name)
+        elif name.startswith("agentconsole.offline.") and name.count(".") == 2:
+            names.append(name)
+        elif "." not in name:
+            names.append(name)
+    return names
+
+
+def _user_traceback() -> str:
+    """The current exception's traceback, without the runner's own frames."""
+    exc_type, exc, tb = sys.exc_info()
+    assert exc_type is not None and exc is not None
+    if isinstance(exc, SyntaxError):
+        return "".join(traceback.format_exception_only(exc_type, exc)).rstrip()
+    return _trim_traceback("".join(traceback.format_exception(exc_type, exc, tb)))
+
+
+def _trim_traceback(text: str) -> str:
+    """Drop the frames of agentconsole and runpy that precede the user's own code."""
+    lines = text.rstrip().splitlines()
+    keep: list[str] = lines[:1]
+    skipping = False
+    for line in lines[1:]:
+        if line.startswith('  File "'):
+            skipping = "/agentconsole/" in line or "/console/job/" in line or "runpy.py" in line
+        if not skipping:
+            keep.append(line)
+    return "\n".join(keep)
+
+
+async def _amain(fd: int, preload: list[str]) -> int:
+    sock = socket.socket(fileno=fd)
+    conn = await open_connection(sock)
+    runner = JobRunner(conn)
+    try:
+        return await runner.run(preload)
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m agentconsole.job --fd N [--preload mod,mod]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="agentconsole.job")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--preload", default="")
+    args = parser.parse_args(argv)
+    _set_parent_death_signal()
+    # Ctrl+C belongs to the console; it stops the job over the wire.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    preload = [name for name in args.preload.split(",") if name]
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    code = loop.run_until_complete(_amain(args.fd, preload))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # No asyncio.run(): its executor shutdown would wait for plugin worker threads, and native
+    # threads of the SDK can hold the interpreter at exit. The session is closed; leave now.
+    os._exit(code)

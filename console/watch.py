@@ -1,0 +1,90 @@
+"""File watching rules and debounce: which saves reload the agent.
+
+Watched: the agent file's folder (recursively) and any ``--watch-path``: Python files plus the
+prompt and config files agents read at start. Never: virtualenvs, caches, VCS folders,
+``node_modules``, recordings. One burst of changes (an editor's save-by-rename, a ``git
+checkout`` touching many files) yields one batch, so it causes one reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from watchfiles import Change, DefaultFilter, awatch
+
+__all__ = ["IGNORED_DIRS", "WATCHED_SUFFIXES", "AgentFilter", "watch_changes"]
+
+WATCHED_SUFFIXES = frozenset({".py", ".md", ".txt", ".yaml", ".yml", ".json", ".toml", ".env"})
+IGNORED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        "env",
+        ".env.d",
+        "node_modules",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        ".idea",
+        ".vscode",
+        "console-recordings",
+        "recordings",
+        "dist",
+        "build",
+        ".eggs",
+    }
+)
+
+# A batch is yielded once no change was seen for STEP_MS; a continuous stream of changes is
+# cut into batches of at most DEBOUNCE_MS. 50 ms keeps a save-to-reload path short while an
+# editor's write+rename (a few ms apart) still lands in one batch.
+STEP_MS = 50
+DEBOUNCE_MS = 1600
+
+
+class AgentFilter(DefaultFilter):
+    """watchfiles filter: agent sources and config, minus environments, caches, recordings."""
+
+    def __init__(self, ignore: Iterable[Path] = ()) -> None:
+        super().__init__(ignore_dirs=sorted(IGNORED_DIRS))
+        self._ignore = tuple(str(p.resolve()) for p in ignore)
+
+    def __call__(self, change: Change, path: str) -> bool:
+        if not super().__call__(change, path):
+            return False
+        if self._ignore and path.startswith(self._ignore):
+            return False
+        p = Path(path)
+        if any(part in IGNORED_DIRS or part.endswith(".egg-info") for part in p.parts):
+            return False
+        name = p.name
+        return p.suffix in WATCHED_SUFFIXES or name == ".env" or name.startswith(".env.")
+
+
+async def watch_changes(
+    paths: Iterable[Path],
+    *,
+    stop: asyncio.Future[None] | None = None,
+    ignore: Iterable[Path] = (),
+) -> AsyncIterator[list[str]]:
+    """Yield the sorted list of changed files for each burst of changes."""
+    stop_event = asyncio.Event()
+    if stop is not None:
+        stop.add_done_callback(lambda _: stop_event.set())
+    roots = [str(Path(p).resolve()) for p in paths if Path(p).exists()]
+    async for changes in awatch(
+        *roots,
+        watch_filter=AgentFilter(ignore),
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        stop_event=stop_event,
+    ):
+        yield sorted({path for _, path in changes})
