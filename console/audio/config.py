@@ -31,6 +31,9 @@ class AudioConfig:
     aec: bool = True
     """Echo cancellation, noise suppression and high-pass (WebRTC APM) on the device mic."""
     input_wav: Path | None = None
+    wav_waits: bool = False
+    """Hold the WAV (the mic is silent) until :meth:`AudioEngine.start_wav`: the console starts
+    it once the agent is ready and listening, so the file is the user's turn."""
     """Use this WAV as the microphone (real-time, then silence) instead of a device."""
     record_dir: Path | None = None
     """Write ``audio.wav`` here: left = mic after AEC, right = agent audio as played."""

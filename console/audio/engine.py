@@ -78,6 +78,7 @@ class AudioEngine:
         self._pacer: Pacer | None = None
         self._wav: bytes | None = None
         self._wav_pos = 0
+        self._wav_started = not config.wav_waits
         self._wav_name: str | None = None
         self._apm: EchoCanceller | None = None
         self._recorder: StereoRecorder | None = None
@@ -153,6 +154,10 @@ class AudioEngine:
             raise AudioError(f"audio start failed: {exc}") from None
         atexit.register(self.close)
         self._request_status()
+
+    def start_wav(self) -> None:
+        """Start the ``input_wav`` microphone now (with ``wav_waits``); idempotent."""
+        self._wav_started = True
 
     def play(self, pcm: bytes) -> None:
         """Queue agent audio (PCM16 mono at ``SAMPLE_RATE``, any length). Thread-safe."""
@@ -318,7 +323,7 @@ class AudioEngine:
 
     def _tick(self, t: float) -> None:
         if self._virtual_in:
-            if self._wav is not None and self._wav_pos < len(self._wav):
+            if self._wav is not None and self._wav_started and self._wav_pos < len(self._wav):
                 chunk = self._wav[self._wav_pos : self._wav_pos + 2 * FRAME]
                 self._wav_pos += 2 * FRAME
                 frame = np.zeros(FRAME, dtype=np.int16)
