@@ -1,0 +1,112 @@
+"""Pure parts of the audio engine: WAV loading, the playout queue, the recorder file."""
+
+from __future__ import annotations
+
+import struct
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_helpers import peak_hz, tone
+
+from agentconsole.audio import AudioError, load_wav
+from agentconsole.audio.playout import PlayoutBuffer
+from agentconsole.audio.recorder import AGENT, MIC, StereoRecorder
+
+
+@pytest.mark.parametrize(
+    ("subtype", "rate", "channels"),
+    [
+        ("PCM_16", 48000, 2),
+        ("PCM_24", 44100, 1),
+        ("PCM_32", 16000, 1),
+        ("PCM_U8", 8000, 1),
+        ("FLOAT", 24000, 2),
+        ("DOUBLE", 22050, 1),
+    ],
+)
+def test_load_wav_any_format(tmp_path: Path, subtype: str, rate: int, channels: int) -> None:
+    x = tone(440, 1.0, 0.5, rate)
+    data = np.stack([x] * channels, axis=1) if channels > 1 else x
+    path = tmp_path / "in.wav"
+    sf.write(path, data, rate, subtype=subtype)  # soundfile writes EXTENSIBLE for some
+    y = np.frombuffer(load_wav(path), "<i2") / 32768.0
+    assert abs(y.size / 24000 - 1.0) < 0.01
+    assert abs(peak_hz(y[1000:-1000]) - 440) < 2
+    assert 0.47 < np.abs(y).max() < 0.53
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello, not audio", "not a WAV file"),
+        (b"RIFF\x04\x00\x00\x00WAVE", "no valid 'fmt ' chunk"),
+        (
+            b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"
+            + struct.pack("<HHIIHH", 2, 1, 8000, 4000, 1, 4)
+            + b"data\x00\x00\x00\x00",
+            "unsupported WAV encoding",
+        ),
+    ],
+)
+def test_load_wav_bad_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.wav"
+    path.write_bytes(content)
+    with pytest.raises(AudioError, match=message) as ei:
+        load_wav(path)
+    assert "\n" not in str(ei.value)
+    with pytest.raises(AudioError, match="cannot read WAV file"):
+        load_wav(tmp_path / "missing.wav")
+
+
+def test_playout_prebuffer_segments_and_clear() -> None:
+    buf = PlayoutBuffer(24000, prebuffer=0.05, max_wait=10.0)
+    buf.push(b"\x01\x00" * 600)  # 25 ms: below the 50 ms prebuffer, segment still open
+    assert not buf.read(240).any()  # priming: silence
+    buf.push(b"\x01\x00" * 600)
+    assert buf.read(240).all()  # 50 ms queued: plays
+    buf.end_segment()
+    buf.push(b"\x02\x00" * 2400)  # a second segment, already queued
+    buf.end_segment()
+    out = np.concatenate([buf.read(240) for _ in range(4)])
+    assert out[:960].tolist() == [1] * 960  # rest of segment 1, gapless
+    fin = buf.pop_finished()
+    assert [(f.seconds, f.interrupted) for f in fin] == [(0.05, False)]
+    buf.read(480)  # 20 ms of segment 2
+    dropped = buf.clear()
+    assert [(round(f.seconds, 3), f.interrupted) for f in dropped] == [(0.02, True)]
+    tail = buf.read(240)
+    assert 0 < np.abs(tail[:10]).max() <= 2 and not tail[100:].any()  # a short fade, then silence
+    assert not buf.busy
+
+
+def test_playout_starvation_fades_and_is_counted() -> None:
+    buf = PlayoutBuffer(24000, prebuffer=0.01, max_wait=10.0)
+    buf.push(b"\x00\x40" * 480)
+    out = buf.read(960)
+    assert out[0] == 0x4000 and out[479] < 0x4000 // 10 and not out[480:].any()
+    assert buf.starved == 1 and buf.busy  # open segment waits for more
+    buf.push(b"\x00\x40" * 480)
+    again = buf.read(480)
+    assert again[0] < 0x4000 // 10 and again[200] == 0x4000  # faded back in
+
+
+def test_recorder_file_is_valid_while_writing_and_aligned(tmp_path: Path) -> None:
+    path = tmp_path / "audio.wav"
+    rec = StereoRecorder(path, 24000)
+    t0 = time.monotonic()
+    rec.write(MIC, np.full(2400, 1000, np.int16), t0)
+    rec.write(AGENT, np.full(2400, -1000, np.int16), t0 + 0.5)  # starts 0.5 s later
+    time.sleep(1.3)  # a periodic flush happened; not closed (as if the process was killed)
+    with wave.open(str(path)) as w:  # the header already describes the data on disk
+        assert w.getnchannels() == 2 and w.getnframes() > 0
+        assert w.getnframes() * 4 + 44 == path.stat().st_size
+    rec.close()
+    rec.close()
+    data, rate = sf.read(path, dtype="int16")
+    left, right = data[:, 0], data[:, 1]
+    assert np.nonzero(left)[0][0] < 240  # mic at t0
+    assert abs(np.nonzero(right)[0][0] - 12000) < 240  # agent 0.5 s later, same clock
