@@ -154,7 +154,7 @@ class AgentTurnView(Static):
         if turn.streaming:
             parts.append(("▍", "$primary"))
         elif turn.unspoken:
-            parts += [("⟂", "bold $warning"), (turn.unspoken, "strike $text-muted")]
+            parts += [(" ⟂", "bold $warning"), (turn.unspoken, "strike $text-muted")]
         self.set_class(turn.interrupted, "-interrupted")
         self.update(Content.assemble(*parts))
 
@@ -300,7 +300,7 @@ class ConversationView(VerticalScroll):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._views: dict[int, ItemView] = {}
         self._running_calls: dict[int, ToolCall] = {}

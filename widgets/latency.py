@@ -42,7 +42,7 @@ class LatencyPanel(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._last: TurnLatency | None = None
         self._turns = 0

@@ -34,7 +34,7 @@ class LogsPane(RichLog):
     }
     """
 
-    def __init__(self, *, id: str | None = None, max_lines: int = 2000) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None, max_lines: int = 2000) -> None:
         super().__init__(id=id, max_lines=max_lines, wrap=False, markup=False, highlight=False)
         self.min_level = "DEBUG"
         self.border_title = "Logs"

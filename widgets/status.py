@@ -56,7 +56,7 @@ class SessionPanel(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.level = 0.0
         self.muted = False
@@ -114,7 +114,7 @@ class HeaderBar(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._left = Content("agentconsole")
         self._right = Content("")

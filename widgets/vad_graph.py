@@ -61,7 +61,7 @@ class VadGraph(Widget):
         threshold: float = 0.5,
         *,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - Textual's name
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)

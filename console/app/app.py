@@ -265,8 +265,13 @@ class AgentConsoleApp(App[int]):
         self._notice_seen = state.notice_total
         recent = list(state.notices)[-min(new, len(state.notices)) :] if new > 0 else []
         for notice in recent[-MAX_NOTICES_PER_FRAME:]:
-            severity = "warning" if notice.level in ("WARNING", "WARN") else "error"
-            self.notify(notice.message, title=notice.level.lower(), severity=severity, timeout=6)
+            warn = notice.level in ("WARNING", "WARN")
+            self.notify(
+                notice.message,
+                title=notice.level.lower(),
+                severity="warning" if warn else "error",
+                timeout=6,
+            )
         if len(recent) > MAX_NOTICES_PER_FRAME:
             more = len(recent) - MAX_NOTICES_PER_FRAME
             self.notify(f"{more} more errors (see logs: l)", severity="error", timeout=6)

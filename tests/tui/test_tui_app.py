@@ -1,0 +1,355 @@
+"""The Textual app under Pilot, fed recorded/synthetic event streams through feed_event."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import streams
+from conftest import FakeHost, settle
+from textual.widgets import Input
+
+from agentconsole.app import AgentConsoleApp
+from agentconsole.app.screens import HelpScreen
+from agentconsole.state import AgentTurn, ToolCall, UserTurn
+from agentconsole.widgets import (
+    AgentTurnView,
+    ConversationView,
+    CrashView,
+    HeaderBar,
+    LatencyPanel,
+    LogsPane,
+    MarkerView,
+    SessionPanel,
+    ToolCard,
+    UserTurnView,
+    VadGraph,
+)
+
+SIZE = (120, 40)
+
+
+def text_of(widget: object) -> str:
+    """Plain text a widget renders (Static content or a custom render())."""
+    render = getattr(widget, "render")  # noqa: B009 - keeps mypy quiet about Widget.render
+    return str(render())
+
+
+def conversation_text(app: AgentConsoleApp) -> str:
+    conversation = app.query_one(ConversationView)
+    return "\n".join(text_of(child) for child in conversation.children)
+
+
+async def test_tool_turn_is_shown(app: AgentConsoleApp) -> None:
+    app.feed_events(streams.tool_turn())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        conversation = app.query_one(ConversationView)
+        user = conversation.query_one(UserTurnView)
+        assert "what's the weather like in Paris today" in text_of(user)
+        card = conversation.query_one(ToolCard)
+        body = text_of(card)
+        assert '"city": "Paris"' in body and '"unit": "celsius"' in body
+        assert '"temperature": 21' in body
+        assert card.border_title == "⚙ get_weather"
+        assert card.border_subtitle == "✓ 420ms" and card.has_class("-done")
+        agent = conversation.query_one(AgentTurnView)
+        assert "It's sunny in Paris today" in text_of(agent)
+        # Order on screen follows the conversation.
+        kinds = [type(c) for c in conversation.children]
+        assert kinds == [UserTurnView, ToolCard, AgentTurnView]
+        latency = text_of(app.query_one(LatencyPanel))
+        assert "420ms" in latency and "1580ms" in latency
+        header = text_of(app.query_one(HeaderBar))
+        assert "examples/weather_agent.py" in header and "ready (pid 4242)" in header
+        assert "livekit-agents 1.8.9" in header and "vmic" in header
+        assert "agent ○ listening" in text_of(app.query_one(SessionPanel))
+
+
+async def test_interim_then_final_in_place(app: AgentConsoleApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_event({"type": "user_transcript", "t": 1.0, "text": "book a", "final": False})
+        await settle(pilot)
+        view = app.query_one(UserTurnView)
+        assert "book a …" in text_of(view)
+        app.feed_event({"type": "user_transcript", "t": 1.4, "text": "book a table", "final": True})
+        await settle(pilot)
+        assert app.query(UserTurnView).last() is view
+        assert "book a table" in text_of(view) and "…" not in text_of(view)
+
+
+async def test_agent_text_appears_in_pieces(app: AgentConsoleApp) -> None:
+    answer = "One two three four five six seven eight nine ten."
+    deltas = streams.tokens(2.0, answer)
+    seen: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        for start in range(0, len(deltas), 3):
+            app.feed_events(deltas[start : start + 3])
+            await settle(pilot)
+            seen.append(text_of(app.query_one(AgentTurnView)))
+        app.feed_event({"type": "agent_turn", "t": 3.0, "text": answer, "interrupted": False})
+        await settle(pilot)
+        final = text_of(app.query_one(AgentTurnView))
+    # It grew a few words at a time with a streaming cursor, then settled on the committed text.
+    assert "One two three" in seen[0] and "four five six" not in seen[0] and "▍" in seen[0]
+    assert "four five six" in seen[1] and "seven" not in seen[1]
+    assert len(set(seen)) == len(seen)
+    assert answer in final and "▍" not in final and "streaming" not in final
+
+
+async def test_interruption_is_marked(app: AgentConsoleApp) -> None:
+    app.feed_events(streams.interrupted_turn())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.query_one(AgentTurnView)
+        text = text_of(view)
+        assert "✂ interrupted · 9 of 24 words spoken" in text
+        assert "morning ⟂ and closes at six" in text
+        assert view.has_class("-interrupted")
+
+
+async def test_streaming_from_another_thread_is_coalesced(app: AgentConsoleApp) -> None:
+    words = [f"w{i}" for i in range(3000)]
+
+    def produce() -> None:
+        for i, word in enumerate(words):
+            app.feed_event({"type": "agent_text", "t": 1.0 + i / 2000, "delta": word + " "})
+            if i % 10 == 0:
+                app.feed_event({"type": "vad", "t": 1.0 + i / 2000, "probability": 0.1})
+
+    async with app.run_test(size=SIZE) as pilot:
+        thread = threading.Thread(target=produce)
+        thread.start()
+        while thread.is_alive():
+            await pilot.pause(0.02)
+        thread.join()
+        await settle(pilot)
+        (turn,) = app.state.items
+        assert isinstance(turn, AgentTurn)
+        assert turn.streamed.split() == words
+        assert app.state.vad_total == 300
+        # Far fewer frames than events: the inbox is drained in batches.
+        assert 0 < app.drains < 3300 / 5
+
+
+async def test_vad_graph_samples(app: AgentConsoleApp) -> None:
+    evs = streams.vad_stretch(0.0, 12.0, speech=(9.0, 10.5))
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_events(evs)
+        await settle(pilot)
+        graph = app.query_one(VadGraph)
+        last = float(evs[-1]["t"])
+        expected = sum(1 for e in evs if float(e["t"]) >= last - graph.window)
+        assert graph.sample_count == expected and 245 <= expected <= 252
+        paints = graph.paints
+        assert paints > 0
+        # Each new inference repaints the graph and its readout.
+        app.feed_event({"type": "vad", "t": last + 0.032, "probability": 0.87, "speaking": True})
+        await settle(pilot)
+        assert graph.paints > paints
+        footer = text_of(graph).splitlines()[-1]
+        assert "0.87" in footer and "● speech" in footer
+        assert "╌" in text_of(graph)  # the threshold line
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("i", {"cmd": "interrupt"}), ("r", {"cmd": "reload"}), ("m", {"cmd": "mute", "on": True})],
+)
+async def test_keys_send_commands(
+    app: AgentConsoleApp, host: FakeHost, key: str, expected: dict[str, object]
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        await settle(pilot)
+        assert host.commands == [expected]
+
+
+async def test_mute_toggles_and_is_shown(app: AgentConsoleApp, host: FakeHost) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")
+        await settle(pilot)
+        assert "MUTED" in text_of(app.query_one(SessionPanel))
+        assert "MUTED" in text_of(app.query_one(HeaderBar))
+        await pilot.press("m")
+        await settle(pilot)
+        assert "MUTED" not in text_of(app.query_one(SessionPanel))
+        # The audio engine's report wins over the local guess.
+        app.feed_event({"type": "audio", "t": 1.0, "muted": True})
+        await settle(pilot)
+        assert "MUTED" in text_of(app.query_one(SessionPanel))
+    assert host.commands == [{"cmd": "mute", "on": True}, {"cmd": "mute", "on": False}]
+
+
+@pytest.mark.parametrize(("key", "cmd"), [("s", "say"), ("t", "user_text")])
+async def test_input_line_enter_sends(
+    app: AgentConsoleApp, host: FakeHost, key: str, cmd: str
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        prompt = app.query_one("#prompt", Input)
+        assert prompt.has_focus and app.query_one("#prompt-bar").display
+        # Letters are text here, not keys: "q" must not quit, "i" must not interrupt.
+        await pilot.press(*"quit it", "enter")
+        await settle(pilot)
+        assert host.commands == [{"cmd": cmd, "text": "quit it"}]
+        assert not app.query_one("#prompt-bar").display and prompt.value == ""
+        assert app.query_one(ConversationView).has_focus
+
+
+async def test_input_line_escape_leaves(app: AgentConsoleApp, host: FakeHost) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", *"never mind", "escape")
+        await settle(pilot)
+        assert host.commands == []
+        assert not app.query_one("#prompt-bar").display
+        # Keys work again after leaving.
+        await pilot.press("i")
+        assert host.commands == [{"cmd": "interrupt"}]
+
+
+async def test_empty_enter_sends_nothing(app: AgentConsoleApp, host: FakeHost) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "enter")
+        await settle(pilot)
+        assert host.commands == [] and not app.query_one("#prompt-bar").display
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_quit_sends_quit_and_exits_zero(
+    app: AgentConsoleApp, host: FakeHost, key: str
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+    assert host.commands == [{"cmd": "quit"}]
+    assert app.return_code == 0 and app.return_value == 0
+
+
+async def test_ctrl_c_quits_from_the_input_line(app: AgentConsoleApp, host: FakeHost) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "h", "i", "ctrl+c")
+        await pilot.pause()
+    assert host.names() == ["quit"] and app.return_code == 0
+
+
+async def test_crash_shows_traceback_and_stays_up(app: AgentConsoleApp, host: FakeHost) -> None:
+    app.feed_events(streams.crash_and_reload())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        crash = app.query_one(CrashView)
+        text = text_of(crash)
+        assert "FileNotFoundError: [Errno 2]" in text and 'agent.py", line 42' in text
+        assert crash.border_title == "✗ job crashed · exit code 1"
+        assert "reloaded: agent.py" in text_of(app.query_one(MarkerView))
+        assert "crashed" in text_of(app.query_one(HeaderBar))
+        # The error event raised a notification.
+        assert any("job crashed" in n.message for n in app._notifications)
+        # Still running and listening to keys.
+        await pilot.press("r")
+        assert host.commands == [{"cmd": "reload"}]
+        assert app.is_running
+
+
+async def test_running_tool_card_then_failure(app: AgentConsoleApp) -> None:
+    evs = streams.tool_failed()
+    split = next(i for i, e in enumerate(evs) if e["type"] == "tool_ended")
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_events(evs[:split])
+        await settle(pilot)
+        card = app.query_one(ToolCard)
+        assert card.border_subtitle is not None and "running" in card.border_subtitle
+        assert "waiting for the result" in text_of(card)
+        assert '"party_size": 2' in text_of(card)
+        app.feed_events(evs[split:])
+        await settle(pilot)
+        assert card.has_class("-failed")
+        assert card.border_subtitle == "✗ failed · 2000ms"
+        assert "TimeoutError: reservation service" in text_of(card)
+
+
+async def test_logs_pane_toggle_and_filter(app: AgentConsoleApp) -> None:
+    app.feed_events(streams.logs())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        logs = app.query_one(LogsPane)
+        assert not logs.display
+        await pilot.press("l")
+        await settle(pilot)
+        assert logs.display
+        lines = [line.text for line in logs.lines]
+        assert len(lines) == 5 and "print from agent" in lines[-1] and "stdout" in lines[-1]
+        await pilot.press("f")  # DEBUG -> INFO
+        await settle(pilot)
+        assert logs.min_level == "INFO" and len(logs.lines) == 4
+        await pilot.press("f", "f")  # -> WARNING -> ERROR
+        await settle(pilot)
+        assert [line.text for line in logs.lines][-1].endswith("db unreachable")
+        assert len(logs.lines) == 1
+        # New lines arrive live while shown.
+        app.feed_event(
+            {"type": "log", "t": 9.0, "level": "ERROR", "logger": "x", "message": "boom"}
+        )
+        await settle(pilot)
+        assert len(logs.lines) == 2
+        await pilot.press("l")
+        assert not logs.display
+
+
+async def test_help_screen(app: AgentConsoleApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(text_of(w) for w in app.screen.query("Static"))
+        for key in ("interrupt", "say", "type text as the user", "mute", "reload", "logs"):
+            assert key in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_has_every_action(app: AgentConsoleApp, host: FakeHost) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("Interrupt", "Say…", "Type as the user…", "Mute / unmute", "Reload agent"):
+            assert title in commands
+        assert {"Show / hide logs", "Keys", "Quit"} <= set(commands)
+        commands["Interrupt"].callback()
+        await settle(pilot)
+        assert host.commands == [{"cmd": "interrupt"}]
+
+
+async def test_events_before_run_are_kept(host: FakeHost) -> None:
+    from conftest import INFO, frozen_clock
+
+    app = AgentConsoleApp(host, INFO, clock=frozen_clock)
+    app.feed_event({"type": "user_transcript", "t": 0.5, "text": "early bird", "final": True})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        (turn,) = app.state.items
+        assert isinstance(turn, UserTurn) and "early bird" in conversation_text(app)
+
+
+async def test_broken_host_does_not_kill_the_ui(host: FakeHost) -> None:
+    from conftest import INFO, frozen_clock
+
+    class Broken:
+        def command(self, cmd: dict[str, object]) -> None:
+            raise RuntimeError("supervisor gone")
+
+    app = AgentConsoleApp(Broken(), INFO, clock=frozen_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.is_running
+        assert any("supervisor gone" in n.message for n in app._notifications)
+
+
+def test_tool_items_are_tool_calls() -> None:
+    # Guard for the fixtures themselves: the tool turn has exactly one call with an id.
+    from agentconsole.state import SessionState
+
+    state = SessionState()
+    state.apply_many(streams.tool_turn())
+    assert [i.call_id for i in state.items if isinstance(i, ToolCall)] == ["call_1"]

@@ -1,0 +1,76 @@
+"""Snapshots of the main states, from recorded event streams, with the clock frozen.
+
+Update with ``pytest tests/tui --snapshot-update`` and look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streams
+from conftest import INFO, FakeHost, frozen_clock, settle
+from textual.pilot import Pilot
+
+from agentconsole.app import AgentConsoleApp
+
+SIZE = (120, 40)
+Compare = Callable[..., bool]
+
+
+def until(events: list[dict[str, Any]], t: float) -> list[dict[str, Any]]:
+    """The events of a stream up to time ``t`` (a moment in the middle of it)."""
+    return [e for e in events if float(e["t"]) <= t]
+
+
+def make_app(events: list[dict[str, Any]]) -> AgentConsoleApp:
+    app = AgentConsoleApp(FakeHost(), INFO, clock=frozen_clock)
+    app.feed_events(events)
+    return app
+
+
+async def _settle(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+def test_snapshot_idle(snap_compare: Compare) -> None:
+    events = streams.session_start() + streams.vad_stretch(1.0, 8.0)
+    assert snap_compare(make_app(events), terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_user_speaking(snap_compare: Compare) -> None:
+    app = make_app(until(streams.tool_turn(), 3.2))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_agent_streaming(snap_compare: Compare) -> None:
+    app = make_app(until(streams.interrupted_turn(), 3.45))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_agent_interrupted(snap_compare: Compare) -> None:
+    app = make_app(streams.interrupted_turn())
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_tool_running(snap_compare: Compare) -> None:
+    app = make_app(until(streams.tool_turn(), 4.7))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_tool_done(snap_compare: Compare) -> None:
+    assert snap_compare(make_app(streams.tool_turn()), terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_tool_failed(snap_compare: Compare) -> None:
+    assert snap_compare(make_app(streams.tool_failed()), terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_job_crashed(snap_compare: Compare) -> None:
+    app = make_app(streams.crash_and_reload())
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_snapshot_logs_and_input(snap_compare: Compare) -> None:
+    app = make_app(streams.session_start() + streams.logs())
+    assert snap_compare(app, terminal_size=SIZE, press=["l", "t", *"hello"], run_before=_settle)
