@@ -106,13 +106,13 @@ class Collector:
 @pytest.fixture
 def make_engine() -> Iterator[object]:
     """Factory ``make_engine(config) -> (engine, collector)``; every engine is closed after."""
-    from agentconsole.audio import AudioEngine
+    from agentconsole.audio import AudioConfig, AudioEngine
 
     made: list[AudioEngine] = []
 
-    def make(config: object) -> tuple[AudioEngine, Collector]:
+    def make(config: AudioConfig) -> tuple[AudioEngine, Collector]:
         c = Collector()
-        e = AudioEngine(config, c.on_mic_frame, c.on_playout, c.on_status)  # type: ignore[arg-type]
+        e = AudioEngine(config, c.on_mic_frame, c.on_playout, c.on_status)
         made.append(e)
         return e, c
 

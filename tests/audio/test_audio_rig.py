@@ -9,9 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-from agentconsole.audio import AudioConfig, AudioError
-
 from audio_helpers import (
     RATE,
     MonitorRecorder,
@@ -24,6 +21,8 @@ from audio_helpers import (
     tone,
     write_wav,
 )
+
+from agentconsole.audio import AudioConfig, AudioError
 
 pytestmark = [pytest.mark.audio, pytest.mark.usefixtures("audio_rig")]
 
@@ -182,8 +181,12 @@ def test_recording_has_mic_left_and_agent_right(make_engine: Any, tmp_path: Path
     assert abs(peak_hz(span(left)) - 440) < 2 and abs(span(left).size / RATE - 1.0) < 0.03
     assert abs(peak_hz(span(right)) - 1000) < 2 and abs(span(right).size / RATE - 1.0) < 0.01
     # on one clock: the agent tone starts after the mic tone has ended (we played it after)
-    first = lambda x: int(np.nonzero(np.abs(x) > 0.05)[0][0])  # noqa: E731
-    assert first(right) > first(left) + int(0.9 * RATE)
+    assert onset(right) > onset(left) + int(0.9 * RATE)
+
+
+def onset(x: Any) -> int:
+    """Index of the first sample above 0.05."""
+    return int(np.nonzero(np.abs(x) > 0.05)[0][0])
 
 
 def test_mute_sends_silence(make_engine: Any, tmp_path: Path) -> None:
@@ -205,7 +208,9 @@ def test_bad_device_names_are_one_line_errors(make_engine: Any) -> None:
         engine.start()
     assert "\n" not in str(ei.value)
     engine, _ = make_engine(AudioConfig(use_input_device=False, output_device="SPEAKER"))
-    with pytest.raises(AudioError, match="matches several devices: 1 'vspeaker', 2 'vspeaker_monitor'"):
+    with pytest.raises(
+        AudioError, match="matches several devices: 1 'vspeaker', 2 'vspeaker_monitor'"
+    ):
         engine.start()
     engine, _ = make_engine(AudioConfig(use_input_device=False, output_device=99))
     with pytest.raises(AudioError, match="no audio device with index 99"):
