@@ -133,7 +133,7 @@ def test_aec_attenuates_speaker_echo(make_engine: Any, tmp_path: Path) -> None:
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng not installed (needed for a speech test signal)")
     wav = tmp_path / "speech.wav"
-    text = "The quick brown fox jumps over the lazy dog. Turn on the kitchen lights please."
+    text = "Turn on the kitchen lights, and set a timer for ten minutes please."
     subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, timeout=60)
     speech = load_wav(wav)
     off, ref = _echo_level(make_engine, speech, aec=False)
