@@ -49,7 +49,7 @@ class LogsPane(RichLog):
 
     def cycle_level(self, lines: Iterable[LogLine]) -> str:
         """Move the filter to the next level (wrapping); returns it."""
-        nxt = LOG_LEVELS[(LOG_LEVELS.index(self.min_level) + 1) % 4]
+        nxt: str = LOG_LEVELS[(LOG_LEVELS.index(self.min_level) + 1) % 4]
         self.set_min_level(nxt, lines)
         return nxt
 

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Input
 
 from agentconsole.app.messages import EventsPending
 from agentconsole.app.screens import HelpScreen
-from agentconsole.state import CommandSink, ConsoleInfo, SessionState
+from agentconsole.state import CommandSink, ConsoleInfo, Item, SessionState
 from agentconsole.widgets import (
     ConversationView,
     HeaderBar,
@@ -37,6 +37,9 @@ __all__ = ["FRAME_INTERVAL", "AgentConsoleApp"]
 
 FRAME_INTERVAL = 1 / 30
 """Shortest time between two redraws caused by events (seconds)."""
+CONVERSATION_INTERVAL = 0.1
+"""Shortest time between two conversation updates: re-wrapping streamed text and relaying the
+pane is the costly part of a frame, so it runs at 10 Hz while the VAD graph keeps 30 Hz."""
 MAX_NOTICES_PER_FRAME = 3
 
 PROMPTS = {
@@ -96,6 +99,9 @@ class AgentConsoleApp(App[int]):
         self._notice_seen = 0
         self._prompt_mode: str | None = None
         self._spinner: Timer | None = None
+        self._pending_items: dict[int, Item] = {}
+        self._conversation_due: Timer | None = None
+        self._last_conversation = 0.0
         self.drains = 0
         """Number of inbox drains (frames caused by events)."""
 
@@ -181,13 +187,9 @@ class AgentConsoleApp(App[int]):
         changes = self.state.take_changes()
         parts = changes.parts
         if "conversation" in parts:
-            conversation = self.query_one(ConversationView)
-            conversation.sync(changes.items, self._event_now(), self._frame())
-            if self._spinner is not None:
-                if conversation.has_running_tools:
-                    self._spinner.resume()
-                else:
-                    self._spinner.pause()
+            for item in changes.items:
+                self._pending_items[item.id] = item
+            self._schedule_conversation()
         if "vad" in parts:
             self.query_one(VadGraph).set_samples(self.state.vad, self.state.now)
         if "states" in parts:
@@ -201,9 +203,32 @@ class AgentConsoleApp(App[int]):
         if "notices" in parts:
             self._render_notices()
 
+    def _schedule_conversation(self) -> None:
+        if self._conversation_due is not None:
+            return  # already scheduled; the pending items ride along
+        delay = self._last_conversation + CONVERSATION_INTERVAL - time.monotonic()
+        if delay > 0.002:
+            self._conversation_due = self.set_timer(delay, self._sync_conversation)
+        else:
+            self._sync_conversation()
+
+    def _sync_conversation(self) -> None:
+        self._conversation_due = None
+        self._last_conversation = time.monotonic()
+        items = sorted(self._pending_items.values(), key=lambda item: item.id)
+        self._pending_items.clear()
+        conversation = self.query_one(ConversationView)
+        conversation.sync(items, self._event_now(), self._frame())
+        if self._spinner is not None:
+            if conversation.has_running_tools:
+                self._spinner.resume()
+            else:
+                self._spinner.pause()
+
     def _event_now(self) -> float:
         """Event time now: the newest event's ``t`` plus the clock time since it arrived."""
-        return self.state.now + max(self._clock() - self._clock_at_event, 0.0)
+        now: float = self.state.now
+        return now + max(self._clock() - self._clock_at_event, 0.0)
 
     def _frame(self) -> int:
         return int(self._clock() * 10)
@@ -345,7 +370,8 @@ class AgentConsoleApp(App[int]):
         if action == "close_prompt":
             return self._prompt_mode is not None
         if action == "log_level":
-            return self.query_one(LogsPane).has_class("-shown")
+            shown: bool = self.query_one(LogsPane).has_class("-shown")
+            return shown
         return True
 
     @on(Input.Submitted, "#prompt")
