@@ -62,7 +62,7 @@ class VadProbe:
                     probe.latencies.append(time.perf_counter() - fed)
             return result
 
-        VadGraph.render = render  # type: ignore[method-assign,unused-ignore]
+        VadGraph.render = render  # type: ignore[method-assign,assignment,unused-ignore]
 
     def fed(self, t: float) -> None:
         with self._lock:
