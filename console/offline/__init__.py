@@ -1,6 +1,7 @@
 """Offline STT, TTS and LLM for LiveKit Agents: no network, no API keys.
 
 - `MoonshineSTT`: Moonshine base-en via onnxruntime (weights from the `moonshine-cpp` wheel).
+- `MoonshineStreamingSTT`: the same with its own VAD segmentation and interim transcripts.
 - `EspeakTTS`: espeak-ng via ctypes (library and data from the `espeakng-loader` wheel).
 - `ScriptedLLM`: deterministic rule-based replies and tool calls, streamed word by word.
 - `prewarm`, `offline_session_kwargs`: assemble an offline `AgentSession`.
@@ -16,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .interim import MoonshineStreamingSTT
     from .llm import ScriptedLLM, ToolRule
     from .session import offline_session_kwargs, prewarm, vad_turn_detection
     from .speech import synthesize_wav
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "MoonshineSTT": ".stt",
+    "MoonshineStreamingSTT": ".interim",
     "EspeakTTS": ".tts",
     "ScriptedLLM": ".llm",
     "ToolRule": ".llm",
@@ -36,6 +39,7 @@ _EXPORTS = {
 __all__ = [
     "EspeakTTS",
     "MoonshineSTT",
+    "MoonshineStreamingSTT",
     "ScriptedLLM",
     "ToolRule",
     "offline_session_kwargs",

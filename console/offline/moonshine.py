@@ -16,6 +16,7 @@ import importlib.util
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,10 @@ def model_dir() -> Path:
             "pip install 'agentconsole[offline]'"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "models" / "base-en"
+
+
+class DecodeAborted(Exception):
+    """`MoonshineModel.transcribe` stopped early because `should_abort` returned True."""
 
 
 class Tokenizer:
@@ -134,14 +139,22 @@ class MoonshineModel:
         self._lock = threading.Lock()
         self.load_seconds = time.perf_counter() - t0
 
-    def transcribe(self, audio: npt.NDArray[np.float32]) -> str:
-        """Transcribe 16 kHz mono float32 audio (one utterance, ideally < 30 s)."""
+    def transcribe(
+        self, audio: npt.NDArray[np.float32], *, should_abort: Callable[[], bool] | None = None
+    ) -> str:
+        """Transcribe 16 kHz mono float32 audio (one utterance, ideally < 30 s).
+
+        `should_abort` is polled between decoding steps (~0.1 s apart); when it returns True
+        the decode stops and `DecodeAborted` is raised.
+        """
         if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing a model could read
             return ""
         with self._lock:  # ORT sessions are thread-safe, but two decodes would halve speed
-            return self.tokenizer.decode(self._generate(audio))
+            return self.tokenizer.decode(self._generate(audio, should_abort))
 
-    def _generate(self, audio: npt.NDArray[np.float32]) -> list[int]:
+    def _generate(
+        self, audio: npt.NDArray[np.float32], should_abort: Callable[[], bool] | None
+    ) -> list[int]:
         max_len = max(8, int(audio.size / SAMPLE_RATE * _MAX_TOKENS_PER_SECOND))
         hidden = self._encoder.run(None, {"input_values": audio[np.newaxis, :]})[0]
         s = self._shape
@@ -150,6 +163,8 @@ class MoonshineModel:
         tokens = [_START_TOKEN]
         input_ids = np.array([[_START_TOKEN]], dtype=np.int64)
         for step in range(max_len):
+            if should_abort is not None and should_abort():
+                raise DecodeAborted
             use_cache = step > 0
             logits, *present = self._decoder.run(
                 None,

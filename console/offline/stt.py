@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -82,7 +83,7 @@ class MoonshineSTT(stt.STT):  # type: ignore[type-arg]  # generic only in newer 
     ) -> stt.SpeechEvent:
         audio = to_model_input(buffer)
         async with self._lock:
-            text = await asyncio.to_thread(_transcribe, audio)
+            text = await asyncio.to_thread(transcribe_padded, audio)
         lang = language if is_given(language) else self._language
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
@@ -99,9 +100,14 @@ class MoonshineSTT(stt.STT):  # type: ignore[type-arg]  # generic only in newer 
         )
 
 
-def _transcribe(audio: npt.NDArray[np.float32]) -> str:
+def transcribe_padded(
+    audio: npt.NDArray[np.float32], should_abort: Callable[[], bool] | None = None
+) -> str:
+    """Blocking transcription of model-ready audio, with silence padding at both ends."""
     pad = np.zeros(int(_PAD_SECONDS * moonshine.SAMPLE_RATE), dtype=np.float32)
-    return moonshine.load_model().transcribe(np.concatenate([pad, audio, pad]))
+    return moonshine.load_model().transcribe(
+        np.concatenate([pad, audio, pad]), should_abort=should_abort
+    )
 
 
 def to_model_input(buffer: utils.AudioBuffer) -> npt.NDArray[np.float32]:

@@ -35,3 +35,14 @@ def contains_phrase(text: str, phrase: str) -> bool:
     """Whether the normalised `phrase` occurs as consecutive words in the normalised `text`."""
     hay, needle = words(text), words(phrase)
     return any(hay[i : i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
+
+
+def word_error_rate(hypothesis: str, reference: str) -> float:
+    """Word-level Levenshtein distance over the reference length, on normalised words."""
+    hyp, ref = words(hypothesis), words(reference)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(1, len(ref))

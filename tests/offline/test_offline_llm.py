@@ -10,7 +10,12 @@ from livekit.agents import Agent, AgentSession, function_tool, llm
 from livekit.agents.voice.run_result import ChatMessageEvent, FunctionCallEvent, RunResult
 from offline_helpers import load_example
 
-from agentconsole.offline import ScriptedLLM, ToolRule, vad_turn_detection
+from agentconsole.offline import (
+    ScriptedLLM,
+    ToolRule,
+    offline_session_kwargs,
+    vad_turn_detection,
+)
 from agentconsole.offline.llm import STORY, tool_name
 
 
@@ -144,3 +149,14 @@ async def test_agent_without_tools_gets_no_tool_call(vad: Any) -> None:
         result: RunResult[None] = await session.run(user_input="turn on the kitchen lights")
         assert not [e for e in result.events if isinstance(e, FunctionCallEvent)]
         result.expect.next_event().is_message(role="assistant")
+
+
+async def test_offline_session_kwargs(vad: Any) -> None:
+    kwargs = offline_session_kwargs(vad, llm=ScriptedLLM(token_delay=0, fallback="echo {text}"))
+    assert {"vad", "stt", "llm", "tts"} <= kwargs.keys()
+    session: AgentSession[None] = AgentSession(**kwargs)
+    async with session:
+        await session.start(Agent(instructions="plain"))
+        result: RunResult[None] = await session.run(user_input="ping")
+        messages = [e.item.text_content for e in result.events if isinstance(e, ChatMessageEvent)]
+        assert messages == ["echo ping"]

@@ -1,0 +1,62 @@
+"""MoonshineStreamingSTT: interim transcripts from re-decoding, then one final, with audio
+pushed at real-time pace (interims only exist while speech is still arriving)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from livekit import rtc
+from livekit.agents import stt
+from offline_helpers import contains_phrase, word_error_rate, words
+
+from agentconsole.offline import MoonshineStreamingSTT
+from agentconsole.offline.speech import synthesize_pcm
+
+RATE = 16000
+SENTENCE = "please turn on the kitchen lights and then tell me the weather in paris"
+# Audio is pushed at half real-time speed: the CPU is shared (2 cores, other test runs), and a
+# slower "speaker" leaves room for interim decodes without changing what the VAD sees.
+PACE = 2.0
+
+
+async def _push_realtime(stream: stt.RecognizeStream, pcm: bytes) -> None:
+    step = RATE // 10  # 100 ms per push keeps the pacing cheap
+    for i in range(0, len(pcm) // 2, step):
+        chunk = pcm[i * 2 : (i + step) * 2]
+        n = len(chunk) // 2
+        stream.push_frame(
+            rtc.AudioFrame(data=chunk, sample_rate=RATE, num_channels=1, samples_per_channel=n)
+        )
+        await asyncio.sleep(PACE * n / RATE)
+    stream.end_input()
+
+
+@pytest.mark.slow
+async def test_interims_then_final(vad: Any, moonshine_model: Any) -> None:
+    speech = synthesize_pcm(SENTENCE, sample_rate=RATE, rate=150)  # ~3.8 s of speech
+    pcm = b"\x00\x00" * (RATE // 2) + speech + b"\x00\x00" * int(RATE * 1.2)
+    model = MoonshineStreamingSTT(vad=vad, interim_interval=0.5)
+    assert model.capabilities.streaming and model.capabilities.interim_results
+    stream = model.stream()
+    pusher = asyncio.create_task(_push_realtime(stream, pcm))
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    timed = [(loop.time() - t0, ev) async for ev in stream]
+    events = [ev for _, ev in timed]
+    trace = [(round(t, 2), ev.type.value, [a.text for a in ev.alternatives]) for t, ev in timed]
+    await pusher
+    await stream.aclose()
+
+    kinds = [e.type for e in events]
+    interims = [e.alternatives[0].text for e in events if e.type == kinds[0].INTERIM_TRANSCRIPT]
+    finals = [e.alternatives[0].text for e in events if e.type == kinds[0].FINAL_TRANSCRIPT]
+    assert kinds[0] == stt.SpeechEventType.START_OF_SPEECH
+    assert kinds[-2:] == [stt.SpeechEventType.END_OF_SPEECH, stt.SpeechEventType.FINAL_TRANSCRIPT]
+    assert len(finals) == 1 and word_error_rate(finals[0], SENTENCE) <= 0.25, finals
+    assert contains_phrase(finals[0], "kitchen lights"), finals
+    assert interims, trace
+    # Interims grow with the utterance and are made of the sentence's words.
+    assert len(words(interims[-1])) >= len(words(interims[0]))
+    assert set(words(interims[0])) & set(words(SENTENCE)), interims
