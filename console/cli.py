@@ -179,6 +179,7 @@ def main(
         output_device=_device(output_device),
         aec=not no_aec,
         input_wav=wav,
+        wav_waits=wav is not None,
         use_input_device=not headless or input_device is not None,
         use_output_device=not headless or output_device is not None,
         # Headless output is for scripts: the mic level is not worth 10 lines a second there.

@@ -39,7 +39,7 @@ EventSink = Callable[[protocol.Event], None]
 
 _STOP_GRACE = 2.0  # seconds a job gets to close its session before SIGTERM
 _KILL_GRACE = 1.0  # then before SIGKILL
-_INTERNAL_EVENTS = frozenset({"hello", "job_error", "playback", "history", "modules"})
+_WAV_SETTLE = 0.4  # seconds the agent must be listening before an input WAV starts
 
 
 @dataclass
@@ -101,6 +101,8 @@ class Supervisor:
         self._events_file: IO[str] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._agent_state = ""
+        self._wav_timer: asyncio.TimerHandle | None = None
         self.exit_code = 0
 
     # -- public, thread-safe ----------------------------------------------------------------
@@ -183,6 +185,7 @@ class Supervisor:
         audio = self.config.audio
         if self.config.record_dir is not None and getattr(audio, "record_dir", None) is None:
             audio.record_dir = self.config.record_dir
+
         def on_mic_frame(pcm: bytes) -> None:
             loop.call_soon_threadsafe(self._send_mic, pcm)
 
@@ -210,6 +213,27 @@ class Supervisor:
 
     def _deliver_status(self, ev: protocol.Event) -> None:
         self._deliver({"type": "audio", **ev})
+
+    def _maybe_start_wav(self) -> None:
+        """Start a waiting ``--input-wav`` once the agent is ready and has been listening for a
+        moment (its greeting is over): the file is the user's turn, not an interruption."""
+        engine = self._engine
+        if engine is None or not getattr(self.config.audio, "wav_waits", False):
+            return
+        if self._wav_timer is not None:
+            self._wav_timer.cancel()
+            self._wav_timer = None
+        job = self._active
+        if job is None or not job.ready or self._agent_state != "listening":
+            return
+
+        def start() -> None:
+            if self._agent_state == "listening" and self._active is job:
+                engine.start_wav()
+                self.config.audio.wav_waits = False
+                self.emit("log", level="info", logger="agentconsole", message="input WAV started")
+
+        self._wav_timer = asyncio.get_running_loop().call_later(_WAV_SETTLE, start)
 
     def _send_mic(self, pcm: bytes) -> None:
         job = self._active
@@ -344,7 +368,11 @@ class Supervisor:
             job.ready = True
             self._deliver(ev)
             self._ensure_spare()
+            self._maybe_start_wav()
             return
+        if kind == "agent_state":
+            self._agent_state = str(ev.get("state"))
+            self._maybe_start_wav()
         self._deliver(ev)
 
     async def _pipe_lines(

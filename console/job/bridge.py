@@ -29,6 +29,13 @@ def _seconds(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def _created_gap(call: Any, output: Any) -> float | None:
+    """Tool duration from the items' timestamps, where no start event was seen."""
+    begin = _seconds(getattr(call, "created_at", None))
+    end = _seconds(getattr(output, "created_at", None))
+    return None if begin is None or end is None else round(max(0.0, end - begin), 4)
+
+
 class SessionBridge:
     """Duck-typed ``AgentsConsole``: what ``AgentSession.start`` and ``JobContext`` read."""
 
@@ -163,7 +170,9 @@ class SessionBridge:
                 arguments=call.arguments,
                 output=None if failed else text,
                 error=text if failed else None,
-                duration=None if started is None else round(ended - started, 4),
+                duration=round(ended - started, 4)
+                if started is not None
+                else _created_gap(call, output),
             )
         self.emit_history()
 
