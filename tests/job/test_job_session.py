@@ -52,7 +52,7 @@ def session(request: pytest.FixtureRequest, kitchen_wav: Path) -> Iterator[Headl
             lambda e: (
                 e["type"] == "agent_spoken"
                 and e["t"] > mark
-                and len([x for x in console.after(mark, "agent_spoken")]) >= 4
+                and len(console.after(mark, "agent_spoken")) >= 4
             ),
             60,
             "the long say to be heard for a while",
