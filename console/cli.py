@@ -7,9 +7,12 @@ stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,15 +234,40 @@ def _run_tui(config: Any) -> int:
         livekit_agents_version=_agents_version(),
         record_dir=None if config.record_dir is None else str(config.record_dir),
     )
-    app = AgentConsoleApp(host=None, info=info)
-    supervisor = Supervisor(config, app.feed_event)
-    app.host = supervisor
-    supervisor.start()
-    try:
-        code = app.run()
-    finally:
-        supervisor.stop()
+    with _stderr_to_log():
+        supervisor = Supervisor(config, lambda ev: app.feed_event(ev))
+        app = AgentConsoleApp(supervisor, info)
+        supervisor.start()
+        try:
+            code = app.run()
+        finally:
+            supervisor.stop()
     return int(code or 0)
+
+
+@contextlib.contextmanager
+def _stderr_to_log() -> Iterator[None]:
+    """Send file descriptor 2 to a log file while the TUI owns the terminal: native libraries
+    (PortAudio, the LiveKit SDK) write there directly and would scribble over the screen.
+    Textual draws on ``sys.__stderr__``, so that object moves to a copy of the terminal's fd.
+    Must be entered before the app is created."""
+    log = Path(tempfile.gettempdir()) / f"agentconsole-{os.getpid()}.log"
+    saved_fd = os.dup(2)
+    terminal = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace")
+    saved_streams = sys.__stderr__, sys.stderr
+    try:
+        with open(log, "ab") as sink:
+            os.dup2(sink.fileno(), 2)
+        sys.__stderr__ = sys.stderr = terminal  # type: ignore[misc]
+        yield
+    finally:
+        sys.__stderr__, sys.stderr = saved_streams  # type: ignore[misc]
+        terminal.close()
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        with contextlib.suppress(OSError):
+            if log.stat().st_size == 0:
+                log.unlink()
 
 
 def _agents_version() -> str:
