@@ -39,6 +39,7 @@ EventSink = Callable[[protocol.Event], None]
 
 _STOP_GRACE = 2.0  # seconds a job gets to close its session before SIGTERM
 _KILL_GRACE = 1.0  # then before SIGKILL
+_QUIET = 0.3  # seconds without changes that end a burst of saves
 _WAV_SETTLE = 0.4  # seconds the agent must be listening before an input WAV starts
 
 
@@ -135,6 +136,12 @@ class Supervisor:
             self._thread.join(timeout)
         self._kill_all_now()
         self.finished.set()
+
+    @property
+    def spare_warm(self) -> bool:
+        """True when a spare job has imported the framework and waits (benchmarks, tests)."""
+        spare = self._spare
+        return spare is not None and spare.hello.done()
 
     def emit(self, type_: str, **fields: Any) -> None:
         """Stamp and deliver one console-side event (any thread)."""
@@ -497,10 +504,34 @@ class Supervisor:
         from .watch import watch_changes
 
         paths = [self.config.agent_file.parent, *self.config.watch_paths]
+        ignore = [self.config.record_dir] if self.config.record_dir else []
+        # A save reloads at once (leading edge). Changes that keep coming within _QUIET of each
+        # other (a git checkout, a formatter, an editor saving twice) are gathered into one
+        # trailing reload once they stop: a burst costs at most two reloads, the last wins.
+        last_change = float("-inf")
+        pending: set[str] = set()
+        trailing: asyncio.Task[None] | None = None
+
+        async def reload_when_quiet() -> None:
+            nonlocal trailing
+            await asyncio.sleep(_QUIET)
+            files = sorted(pending)
+            pending.clear()
+            trailing = None
+            await self.reload(files, "file")
+
         try:
-            ignore = [self.config.record_dir] if self.config.record_dir else []
             async for files in watch_changes(paths, stop=self._done, ignore=ignore):
-                await self.reload(files, "file")
+                now = time.monotonic()
+                quiet = now - last_change > _QUIET
+                last_change = now
+                if quiet and trailing is None:
+                    await self.reload(files, "file")
+                    continue
+                pending.update(files)
+                if trailing is not None:
+                    trailing.cancel()
+                trailing = asyncio.create_task(reload_when_quiet())
         except Exception as exc:  # watching is best effort, say why it stopped
             self.emit("error", level="error", message=f"file watching stopped: {exc}")
 

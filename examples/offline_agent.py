@@ -38,6 +38,7 @@ REPLIES = {
     r"\b(story|long)\b": STORY,
     r"^\W*(hello|hi|hey)\b": "Hello! How can I help you today?",
     r"\b(thanks|thank you)\b": "You're welcome!",
+    r"\bwhat did i say first\b": "You first said: {first}",
 }
 
 WEATHER = {"paris": "sunny and 22 degrees", "london": "light rain and 14 degrees"}

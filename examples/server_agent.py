@@ -32,6 +32,7 @@ REPLIES = {
     r"\b(story|long)\b": STORY,
     r"^\W*(hello|hi|hey)\b": "Hello! How can I help you today?",
     r"\b(thanks|thank you)\b": "You're welcome!",
+    r"\bwhat did i say first\b": "You first said: {first}",
 }
 
 

@@ -20,6 +20,8 @@ if [ "${1:-}" = "--test" ]; then
     || [ -e /usr/lib/aarch64-linux-gnu/alsa-lib/libasound_module_pcm_pulse.so ] \
     || packages+=(libasound2-plugins)
   command -v tmux >/dev/null || packages+=(tmux)
+  # deterministic speech for test fixtures (the pip espeak-ng library varies run to run)
+  command -v espeak-ng >/dev/null || packages+=(espeak-ng)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then

@@ -11,6 +11,7 @@ MATRIX=0
 if [ "${1:-}" = "--matrix" ]; then MATRIX=1; shift; fi
 bash scripts/setup.sh --test
 VENV=${AGENTCONSOLE_VENV:-.venv}
+export PYTHONUNBUFFERED=1
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 run_pytest() {

@@ -143,19 +143,37 @@ class ScriptedLLM(llm.LLM):  # type: ignore[type-arg]  # generic only in newer 1
                 m = rule.match(text)
                 if m and rule.tool in available:
                     return Response(tool=rule.tool, arguments=rule.arguments(m))
-            return Response(text=self._reply_to(text))
+            return Response(text=self._reply_to(text, chat_ctx))
         output = str(getattr(last, "output", ""))
         return Response(text=self.tool_reply.format(output=output))
 
-    def _reply_to(self, text: str) -> str:
+    def _reply_to(self, text: str, chat_ctx: llm.ChatContext) -> str:
         if self.reply is not None:
             custom = self.reply(text)
             if custom is not None:
                 return custom
         for pattern, reply in self.replies.items():
             if re.search(pattern, text, re.IGNORECASE):
-                return reply.replace("{text}", text)
-        return self.fallback.replace("{text}", text)
+                return _fill(reply, text, chat_ctx)
+        return _fill(self.fallback, text, chat_ctx)
+
+
+def _fill(template: str, text: str, chat_ctx: llm.ChatContext) -> str:
+    """Replace ``{text}`` (the user's message), ``{first}`` (the first thing the user said in
+    this conversation) and ``{turns}`` (how many user messages it has)."""
+    said = [
+        t
+        for item in chat_ctx.items
+        if getattr(item, "type", None) == "message" and getattr(item, "role", None) == "user"
+        for t in [_text_of(item)]
+        if t
+    ]
+    first = said[0] if said else text
+    return (
+        template.replace("{text}", text)
+        .replace("{first}", first)
+        .replace("{turns}", str(len(said)))
+    )
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,14 @@ def session(request: pytest.FixtureRequest, kitchen_wav: Path) -> Iterator[Headl
     console = Headless(str(STYLES[request.param]), "--no-watch", "--input-wav", str(kitchen_wav))
     try:
         console.wait_type("job_ready", timeout=90)
-        # the spoken turn: wait for the tool turn's committed reply
+        # the spoken turn: wait for the committed reply to it (the tests check what it was)
+        wav = console.wait_for(
+            lambda e: e["type"] == "log" and e.get("message") == "input WAV started",
+            timeout=60,
+            what="the WAV to start",
+        )
         console.wait_for(
-            lambda e: e["type"] == "agent_turn" and "kitchen" in e.get("text", "").lower(),
+            lambda e: e["type"] == "agent_turn" and e["t"] > wav["t"],
             timeout=120,
             what="the reply to the spoken turn",
         )

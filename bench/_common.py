@@ -1,0 +1,26 @@
+"""Small helpers shared by the benchmarks: percentiles and a table printer."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), nearest-rank on sorted values."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def row(name: str, values: Sequence[float], unit: str = "s") -> str:
+    """One line: name, n, p50, p95, min, max."""
+    if not values:
+        return f"{name:<44} n=0"
+    return (
+        f"{name:<44} n={len(values):<3} p50={pct(values, 50):7.3f}{unit} "
+        f"p95={pct(values, 95):7.3f}{unit} min={min(values):7.3f}{unit} "
+        f"max={max(values):7.3f}{unit} mean={statistics.fmean(values):7.3f}{unit}"
+    )
