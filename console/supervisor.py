@@ -104,6 +104,7 @@ class Supervisor:
         self._stopping = False
         self._agent_state = ""
         self._wav_timer: asyncio.TimerHandle | None = None
+        self._spawning: asyncio.Task[None] | None = None
         self.exit_code = 0
 
     # -- public, thread-safe ----------------------------------------------------------------
@@ -429,7 +430,8 @@ class Supervisor:
     def _ensure_spare(self) -> None:
         wanted = self.config.spare if self.config.spare is not None else self.config.watch
         if wanted and self._spare is None and not self._stopping:
-            asyncio.get_running_loop().create_task(self._make_spare())
+            if self._spawning is None or self._spawning.done():
+                self._spawning = asyncio.get_running_loop().create_task(self._make_spare())
 
     async def _make_spare(self) -> None:
         job = await self._spawn()
@@ -545,6 +547,9 @@ class Supervisor:
         self._stopping = True
         if self._watcher is not None:
             self._watcher.cancel()
+        if self._spawning is not None:  # a spare being spawned joins the jobs to stop
+            with contextlib.suppress(Exception):
+                await self._spawning
         jobs = list(self._jobs)
         for job in jobs:
             self._retire(job)
@@ -553,6 +558,14 @@ class Supervisor:
                 [asyncio.create_task(job.proc.wait()) for job in jobs],
                 timeout=_STOP_GRACE + _KILL_GRACE + 0.5,
             )
+        # let each job's reader, pipes and waiter finish (they end with the process), then
+        # cancel whatever is left so the loop closes with no task pending
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if others:
+            _, pending = await asyncio.wait(others, timeout=1.0)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._engine is not None:
             with contextlib.suppress(Exception):
                 self._engine.close()

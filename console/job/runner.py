@@ -177,6 +177,9 @@ class JobRunner:
             for name in preload:
                 with contextlib.suppress(Exception):
                     importlib.import_module(name)
+            # the mock room is an autospec of rtc.Room (~0.2 s to build, cached): build it
+            # while the job is still a spare, not on the reload's critical path
+            framework.create_mock_room()
         except Exception as exc:  # UnsupportedFramework or a broken install
             self.emit("job_error", error=f"{type(exc).__name__}: {exc}", traceback=False)
             await self._conn.drain()
@@ -205,6 +208,7 @@ class JobRunner:
         from .bridge import SessionBridge, seed_history
 
         started = time.monotonic()
+        phases: dict[str, float] = {}
         self._install_logging(str(start.get("log_level", "info")))
         history = start.get("history")
 
@@ -222,9 +226,16 @@ class JobRunner:
         async def after_start(session: Any) -> None:
             if not self._ready_sent:
                 self._ready_sent = True
-                self.emit("job_ready", pid=os.getpid(), startup=time.monotonic() - started)
+                now = time.monotonic()
+                phases["session"] = round(now - started - sum(phases.values()), 4)
+                self.emit(
+                    "job_ready", pid=os.getpid(), startup=round(now - started, 4), phases=phases
+                )
                 if self._bridge is not None:
                     self._bridge.emit_history()
+                # what the next spare should import: after ready, off the critical path
+                folder = Path(start["agent_file"]).parent
+                self.emit("modules", names=_preloadable_modules(folder))
 
         self._bridge = SessionBridge(self._conn, self.emit)
         framework.install_console(self._bridge)
@@ -233,15 +244,16 @@ class JobRunner:
 
         try:
             entry = self._load_agent_file(Path(start["agent_file"]))
+            phases["load"] = round(time.monotonic() - started, 4)
             proc = framework.make_job_process()
             if entry.setup is not None:
                 entry.setup(proc)
+            phases["prewarm"] = round(time.monotonic() - started - phases["load"], 4)
         except framework.AgentFileError as exc:
             return await self._fail(str(exc), traceback_text=False)
         except BaseException:  # the user's import or prewarm failed
             return await self._fail(_user_traceback())
 
-        self.emit("modules", names=_preloadable_modules(Path(start["agent_file"]).parent))
         room = framework.create_mock_room()
         self._ctx = framework.make_job_context(
             room=room, proc=proc, on_shutdown=lambda reason: self.request_shutdown(reason)
@@ -320,20 +332,18 @@ class JobRunner:
 def _preloadable_modules(agent_dir: Path) -> list[str]:
     """Modules a spare job can import ahead of time: plugins and third-party packages the
     agent pulled in, never the user's own code (anything under the agent's folder)."""
-    root = agent_dir.resolve()
+    root = os.path.realpath(agent_dir) + os.sep
     names: list[str] = []
     for name, module in list(sys.modules.items()):
+        wanted = (
+            "." not in name
+            or (name.startswith("livekit.plugins.") and name.count(".") == 2)
+            or (name.startswith("agentconsole.offline.") and name.count(".") == 2)
+        )
         path = getattr(module, "__file__", None)
-        if not path or name == "__main__" or name.startswith("_"):
+        if not wanted or not path or name == "__main__" or name.startswith("_"):
             continue
-        with contextlib.suppress(OSError, ValueError):
-            if Path(path).resolve().is_relative_to(root):
-                continue
-        if name.startswith("livekit.plugins.") and name.count(".") == 2:
-            names.append(name)
-        elif name.startswith("agentconsole.offline.") and name.count(".") == 2:
-            names.append(name)
-        elif "." not in name:
+        if not os.path.realpath(path).startswith(root):
             names.append(name)
     return names
 
