@@ -214,8 +214,15 @@ def main(
     if headless:
         from .headless import run_headless
 
-        sys.exit(run_headless(config))
-    sys.exit(_run_tui(config))
+        code = run_headless(config)
+    else:
+        code = _run_tui(config)
+    if config.room is not None:
+        # room mode: the failure's one line, then os._exit (the SDK may abort at exit)
+        from .room.options import finish_room_mode
+
+        finish_room_mode(config.room, code, headless=headless)
+    sys.exit(code)
 
 
 def _run_tui(config: Any) -> int:

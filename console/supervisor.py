@@ -79,6 +79,8 @@ class _Job:
         self.ready = False
         self.retired = False
         self.tasks: list[asyncio.Task[Any]] = []
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        """The job's last stderr lines: the reason when it dies without a word on the wire."""
 
 
 class Supervisor:
@@ -105,6 +107,7 @@ class Supervisor:
         self._agent_state = ""
         self._wav_timer: asyncio.TimerHandle | None = None
         self._spawning: asyncio.Task[None] | None = None
+        self._room_host: Any = None  # room-connect mode: agentconsole.room.host.RoomHost
         self.exit_code = 0
 
     # -- public, thread-safe ----------------------------------------------------------------
@@ -166,7 +169,16 @@ class Supervisor:
 
     async def _main(self) -> None:
         self._open_audio()
+        joining: asyncio.Task[bool] | None = None
+        if self.config.room is not None:
+            # room mode: the console's participant joins while the job imports the framework
+            from .room.host import RoomHost
+
+            self._room_host = RoomHost(self)
+            joining = asyncio.create_task(self._room_host.join(), name="agentconsole-room-join")
         job = await self._spawn()
+        if joining is not None and not await joining:
+            job = None  # could not join the room: _shutdown stops the job
         if job is not None:
             self._promote(job, reason=None)
         if self.config.watch:
@@ -244,6 +256,8 @@ class Supervisor:
         self._wav_timer = asyncio.get_running_loop().call_later(_WAV_SETTLE, start)
 
     def _send_mic(self, pcm: bytes) -> None:
+        if self._room_host is not None and self._room_host.push_mic(pcm):
+            return  # room mode: the microphone goes to the room, not to the job
         job = self._active
         if job is not None and job.started and not job.conn.closed:
             job.conn.send_audio(protocol.KIND_MIC, pcm)
@@ -329,14 +343,15 @@ class Supervisor:
         if self._engine is not None:
             self._engine.clear()
         job.started = True
-        job.conn.send(
-            {
-                "cmd": "start",
-                "agent_file": str(self.config.agent_file),
-                "history": self._history,
-                "log_level": self.config.log_level,
-            }
-        )
+        start: protocol.Event = {
+            "cmd": "start",
+            "agent_file": str(self.config.agent_file),
+            "history": self._history,
+            "log_level": self.config.log_level,
+        }
+        if self.config.room is not None:  # name, url, agent identity; never the secret
+            start["room"] = self.config.room.start_entry()
+        job.conn.send(start)
         self.emit("job_started", pid=job.pid)
 
     async def _read_job(self, job: _Job) -> None:
@@ -352,6 +367,8 @@ class Supervisor:
 
     def _on_job_event(self, job: _Job, ev: protocol.Event) -> None:
         kind = ev.get("type")
+        if self._room_host is not None:
+            self._room_host.on_job_event(job, ev)
         if kind == "hello":
             if not job.hello.done():
                 job.hello.set_result(ev)
@@ -389,9 +406,11 @@ class Supervisor:
         if stream is None:
             return
         while line := await stream.readline():
+            text = line.decode(errors="replace").rstrip()
+            if name == "stderr" and text:
+                job.stderr_tail.append(text)
             if job.retired or job is self._spare:
                 continue
-            text = line.decode(errors="replace").rstrip()
             if text:
                 self.emit("log", level=level, logger=name, message=text, pid=job.pid)
 
@@ -399,7 +418,10 @@ class Supervisor:
         code = await job.proc.wait()
         # let the reader deliver what the job sent before it exited
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(job.tasks[0]), timeout=1.0)
+            # the wire reader (its job_error) and the stderr pipe (its last words)
+            await asyncio.wait_for(
+                asyncio.shield(asyncio.gather(job.tasks[0], job.tasks[2])), timeout=2.0
+            )
         self._jobs.discard(job)
         await job.conn.close()
         if job is self._spare:
@@ -420,9 +442,13 @@ class Supervisor:
             error = job.error
             if error is None and code not in (0, None) and not self._stopping:
                 error = _signal_text(code)
+                if job.stderr_tail:  # e.g. Python's own traceback when the job died early
+                    error += ":\n" + "\n".join(job.stderr_tail)
             self.emit("job_exited", pid=job.pid, code=code, error=error)
             if self._stopping:
                 return
+            if self._room_host is not None and self._room_host.after_job_exit(job, error):
+                return  # room mode: could not join (fatal) or lost the room (rejoin)
             if not self.config.watch and error is not None:
                 self.exit_code = 1
                 self._begin_shutdown()
@@ -558,6 +584,9 @@ class Supervisor:
                 [asyncio.create_task(job.proc.wait()) for job in jobs],
                 timeout=_STOP_GRACE + _KILL_GRACE + 0.5,
             )
+        if self._room_host is not None:
+            with contextlib.suppress(Exception):
+                await self._room_host.aclose()
         # let each job's reader, pipes and waiter finish (they end with the process), then
         # cancel whatever is left so the loop closes with no task pending
         others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -87,6 +87,42 @@ class SessionBridge:
         )
         self._subscribe(session)
 
+    # -- room-connect mode: RoomIO carries the audio, the bridge only observes ------------------
+
+    def observe(self, session: Any) -> None:
+        """Room mode (``enabled`` is False): listen to ``session`` without taking its IO.
+        Called before ``AgentSession.start``; only the first session is observed."""
+        if self.session is not None:
+            return
+        self.session = session
+        self._subscribe(session)
+
+    def tap_room_text(self, session: Any) -> None:
+        """Room mode, after ``AgentSession.start``: put a text tap in front of RoomIO's
+        transcription output (``agent_text``), and report playback of the room's audio
+        output as ``agent_speech``."""
+        if self.session is None or id(session) != id(self.session):
+            return
+        current = session.output.transcription
+        if not isinstance(current, TextTap):
+            session.output.transcription = TextTap(
+                on_text=self._on_agent_text,
+                on_flush=self._on_agent_flush,
+                next_in_chain=current,
+            )
+        audio = session.output.audio
+        if audio is not None:
+            audio.on("playback_started", lambda ev: self._emit("agent_speech", state="started"))
+            audio.on(
+                "playback_finished",
+                lambda ev: self._emit(
+                    "agent_speech",
+                    state="finished",
+                    played=round(float(getattr(ev, "playback_position", 0.0)), 3),
+                    interrupted=bool(getattr(ev, "interrupted", False)),
+                ),
+            )
+
     # -- session events ---------------------------------------------------------------------
 
     def _subscribe(self, session: Any) -> None:

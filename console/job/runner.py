@@ -41,6 +41,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
 EXIT_FRAMEWORK = 3
+EXIT_ROOM = 4  # room-connect mode: could not join the room, or lost it
 
 _SESSION_CLOSE_TIMEOUT = 3.0
 # AgentSession.aclose() commits a pending user turn and waits up to 2 s for its transcript;
@@ -90,6 +91,7 @@ class JobRunner:
         self._start_cmd: asyncio.Future[protocol.Event] = asyncio.get_running_loop().create_future()
         self._exit_code = EXIT_OK
         self._ready_sent = False
+        self._agent_room: Any = None  # room-connect mode: agentconsole.room.agent_room.AgentRoom
 
     def emit(self, type_: str, **fields: Any) -> None:
         """Send one event to the console."""
@@ -211,8 +213,12 @@ class JobRunner:
         phases: dict[str, float] = {}
         self._install_logging(str(start.get("log_level", "info")))
         history = start.get("history")
+        room_entry = start.get("room")  # room-connect mode: {"name", "url", "identity"}
 
         def before_start(session: Any, agent: Any) -> None:
+            if room_entry and self._bridge is not None:
+                # RoomIO carries the audio; the bridge only listens to the session
+                self._bridge.observe(session)
             if history:
                 carried = seed_history(session, agent, history)
                 if carried:
@@ -224,6 +230,8 @@ class JobRunner:
                     )
 
         async def after_start(session: Any) -> None:
+            if room_entry and self._bridge is not None:
+                self._bridge.tap_room_text(session)
             if not self._ready_sent:
                 self._ready_sent = True
                 now = time.monotonic()
@@ -238,6 +246,9 @@ class JobRunner:
                 self.emit("modules", names=_preloadable_modules(folder))
 
         self._bridge = SessionBridge(self._conn, self.emit)
+        if room_entry:
+            # AgentSession.start must use RoomIO on the real room, not the console's IO
+            self._bridge.enabled = False
         framework.install_console(self._bridge)
         framework.tap_vad(lambda p, speaking: self.emit("vad", probability=p, speaking=speaking))
         framework.tap_session_start(before_start, after_start)
@@ -254,10 +265,32 @@ class JobRunner:
         except BaseException:  # the user's import or prewarm failed
             return await self._fail(_user_traceback())
 
-        room = framework.create_mock_room()
-        self._ctx = framework.make_job_context(
-            room=room, proc=proc, on_shutdown=lambda reason: self.request_shutdown(reason)
-        )
+        if room_entry:
+            try:
+                from ..room.agent_room import AgentRoom
+
+                self._agent_room = AgentRoom(
+                    room_entry,
+                    emit=self.emit,
+                    on_failed=self._on_room_failed,
+                    on_lost=self._on_room_failed,
+                )
+            except Exception as exc:
+                return await self._fail(f"room mode: {exc}", traceback_text=False)
+            self._ctx = framework.make_job_context(
+                room=self._agent_room.room,
+                proc=proc,
+                on_shutdown=lambda reason: self.request_shutdown(reason),
+                fake=False,
+                url=self._agent_room.url,
+                token=self._agent_room.token,
+                identity=self._agent_room.identity,
+            )
+        else:
+            room = framework.create_mock_room()
+            self._ctx = framework.make_job_context(
+                room=room, proc=proc, on_shutdown=lambda reason: self.request_shutdown(reason)
+            )
         entry_task = asyncio.create_task(entry.entrypoint(self._ctx), name="user-entrypoint")
         entry_task.add_done_callback(self._on_entrypoint_done)
         await self._shutdown.wait()
@@ -271,6 +304,8 @@ class JobRunner:
         if task.cancelled():
             return
         exc = task.exception()
+        if exc is not None and self._agent_room is not None and self._agent_room.failure:
+            return  # already reported in one line by _on_room_failed
         if exc is not None:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.emit("job_error", error=_trim_traceback(tb), traceback=True)
@@ -283,6 +318,13 @@ class JobRunner:
                 logger="agentconsole",
                 message="the entrypoint returned without starting an AgentSession",
             )
+
+    def _on_room_failed(self, message: str) -> None:
+        """Room-connect mode: the room could not be joined, or was lost. One line, then exit."""
+        if self._exit_code == EXIT_OK:
+            self.emit("job_error", error=message, traceback=False, room=True)
+            self._exit_code = EXIT_ROOM
+        self.request_shutdown("room connection failed")
 
     async def _close_session(self, entry_task: asyncio.Task[None], session_end: Any) -> None:
         from . import framework
@@ -304,6 +346,8 @@ class JobRunner:
                     framework.run_shutdown_callbacks(self._ctx, self._shutdown_reason),
                     timeout=_SESSION_CLOSE_TIMEOUT,
                 )
+        if self._agent_room is not None:  # room-connect mode: leave the room
+            await self._agent_room.aclose()
 
     def _load_agent_file(self, path: Path) -> Any:
         from . import framework
