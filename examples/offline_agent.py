@@ -25,6 +25,10 @@ from livekit.agents import (
 )
 from livekit.agents.vad import VAD
 
+# Plugins register themselves on import, which LiveKit requires on the main thread: import
+# them at module level (LiveKit's own console runs prewarm on a worker thread).
+from livekit.plugins import silero
+
 from agentconsole.offline import EspeakTTS, MoonshineSTT, ScriptedLLM, prewarm, vad_turn_detection
 from agentconsole.offline.llm import STORY
 
@@ -86,6 +90,7 @@ def build_session(vad: VAD) -> AgentSession[None]:
 
 def prewarm_process(proc: JobProcess) -> None:
     """Load Silero VAD, Moonshine and espeak-ng once per process, before any job."""
+    proc.userdata["vad"] = silero.VAD.load()
     prewarm(proc)
 
 

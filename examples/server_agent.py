@@ -21,6 +21,10 @@ from livekit.agents import (
     function_tool,
 )
 
+# Plugins register themselves on import, which LiveKit requires on the main thread: import
+# them at module level (LiveKit's own console runs prewarm on a worker thread).
+from livekit.plugins import silero
+
 from agentconsole.offline import EspeakTTS, MoonshineSTT, ScriptedLLM, prewarm, vad_turn_detection
 from agentconsole.offline.llm import STORY
 
@@ -66,6 +70,7 @@ class OfflineAssistant(Agent):
 
 def setup(proc: JobProcess) -> None:
     """Load Silero VAD, Moonshine and espeak-ng once per process, before any job."""
+    proc.userdata["vad"] = silero.VAD.load()
     prewarm(proc)
 
 

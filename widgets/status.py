@@ -63,6 +63,7 @@ class SessionPanel(Widget):
         self.user_state = "listening"
         self.agent_state = "initializing"
         self.problem: str | None = None
+        self._painted_once = False
 
     def update_state(
         self,
@@ -73,7 +74,15 @@ class SessionPanel(Widget):
         agent_state: str,
         problem: str | None = None,
     ) -> None:
-        """Set what to show and repaint."""
+        """Set what to show; repaint only when something visible changed."""
+        shown = (round(level * 40), muted, user_state, agent_state, problem)
+        if (
+            shown
+            == (round(self.level * 40), self.muted, self.user_state, self.agent_state, self.problem)
+            and self._painted_once
+        ):
+            return
+        self._painted_once = True
         self.level = level
         self.muted = muted
         self.user_state = user_state
