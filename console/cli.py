@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,11 +246,20 @@ def _run_tui(config: Any) -> int:
         supervisor = Supervisor(config, lambda ev: app.feed_event(ev))
         app = AgentConsoleApp(supervisor, info)
         supervisor.start()
+
+        def close_with_supervisor() -> None:
+            # the supervisor can end on its own (room mode: the connection failed for good);
+            # the screen must not stay up showing a session that no longer exists
+            supervisor.finished.wait()
+            with contextlib.suppress(Exception):
+                app.call_from_thread(app.exit, supervisor.exit_code)
+
+        threading.Thread(target=close_with_supervisor, daemon=True).start()
         try:
             code = app.run()
         finally:
             supervisor.stop()
-    return int(code or 0)
+    return int(code or 0) or supervisor.exit_code
 
 
 @contextlib.contextmanager
