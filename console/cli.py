@@ -65,6 +65,24 @@ def _check_wav(path: str | None) -> Path | None:
     return wav.resolve()
 
 
+def _check_devices(input_device: str | None, output_device: str | None, no_audio: bool) -> None:
+    """A device the user named must exist: say so now, in one line, rather than mid-session.
+    (With no device named, a missing default is not fatal: the session runs without audio.)"""
+    if no_audio:
+        return
+    from .audio import AudioError, resolve_device
+
+    for spec, kind, flag in (
+        (input_device, "input", "--input-device"),
+        (output_device, "output", "--output-device"),
+    ):
+        if spec is not None:
+            try:
+                resolve_device(_device(spec), kind)  # type: ignore[arg-type]
+            except AudioError as exc:
+                _fail(f"{flag} {spec}: {exc}")
+
+
 def _device(spec: str | None) -> str | int | None:
     if spec is None:
         return None
@@ -84,6 +102,11 @@ def _device(spec: str | None) -> str | int | None:
 @click.option("--input-device", metavar="DEV", help="Microphone: device index or name substring.")
 @click.option("--output-device", metavar="DEV", help="Speaker: device index or name substring.")
 @click.option("--list-devices", is_flag=True, help="List audio devices and exit.")
+@click.option(
+    "--no-audio",
+    is_flag=True,
+    help="Open no audio device: the mic is silent (or --input-wav), the agent is paced and muted.",
+)
 @click.option("--no-aec", is_flag=True, help="Turn off echo cancellation / noise suppression.")
 @click.option(
     "--record",
@@ -146,6 +169,7 @@ def main(
     input_device: str | None,
     output_device: str | None,
     list_devices: bool,
+    no_audio: bool,
     no_aec: bool,
     record_dir: str | None,
     watch: bool,
@@ -168,13 +192,17 @@ def main(
         from .audio import AudioError, format_device_table
 
         try:
-            click.echo(format_device_table())
+            table = format_device_table()
         except AudioError as exc:
             _fail(str(exc), 1)
+        if table.startswith("No audio devices"):
+            _fail(table.replace("\n", " "), 1)
+        click.echo(table)
         return
 
     agent = _check_agent_file(agent_file)
     wav = _check_wav(input_wav)
+    _check_devices(input_device, output_device, no_audio)
     from .audio import AudioConfig
     from .supervisor import HostConfig
 
@@ -184,8 +212,8 @@ def main(
         aec=not no_aec,
         input_wav=wav,
         wav_waits=wav is not None,
-        use_input_device=not headless or input_device is not None,
-        use_output_device=not headless or output_device is not None,
+        use_input_device=not no_audio and (not headless or input_device is not None),
+        use_output_device=not no_audio and (not headless or output_device is not None),
         # Headless output is for scripts: the mic level is not worth 10 lines a second there.
         status_hz=0.0 if headless else 10.0,
     )
