@@ -542,17 +542,9 @@ class SessionState:
     def _on_tool_ended(self, ev: dict[str, Any], t: float) -> None:
         call_id = str(ev.get("call_id") or "")
         call = self._tools.get(call_id)
-        if call is None:
-            call = ToolCall(
-                id=self._new_id(),
-                t=t,
-                call_id=call_id,
-                name=str(ev.get("name") or "?"),
-                arguments=str(ev.get("arguments") or ""),
-            )
-            self._tools[call_id] = call
-            self._end_agent_stream()
-            self.items.append(call)
+        if call is None:  # no start was seen (older livekit-agents): the card starts here
+            self._on_tool_started(ev, t)
+            call = self._tools[str(ev.get("call_id") or f"call-{self._next_id}")]
         output = ev.get("output")
         error = ev.get("error")
         call.output = None if output is None else str(output)

@@ -17,7 +17,7 @@ export PYTHONUNBUFFERED=1
 run_pytest() {
   local py=$1; shift
   set +e
-  timeout 2400 "$py" -m pytest "$@" 2>&1 | head -c 50000000
+  timeout 2400 "$py" -m pytest "$@" 2>&1 | stdbuf -oL head -c 50000000
   local rc=${PIPESTATUS[0]}
   set -e
   if [ "$rc" = 5 ]; then echo "test.sh: no tests were collected" >&2; return 1; fi
