@@ -17,6 +17,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
@@ -169,6 +170,8 @@ class AgentConsoleApp(App[int]):
 
     def _drain(self) -> None:
         self._wake_pending = False
+        if self._closing or not self.is_running:
+            return  # events still arrive while the app shuts down: its widgets may be gone
         inbox = self._inbox
         batch: list[dict[str, Any]] = []
         while inbox:
@@ -181,7 +184,10 @@ class AgentConsoleApp(App[int]):
         self.state.apply_many(batch)
         if self.state.now > before:
             self._clock_at_event = self._clock()
-        self._render_changes()
+        try:
+            self._render_changes()
+        except NoMatches:
+            pass  # the screen is being torn down (quitting): nothing left to paint
 
     def _render_changes(self) -> None:
         changes = self.state.take_changes()
