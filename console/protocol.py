@@ -80,6 +80,7 @@ EVENT_TYPES: Final = frozenset(
         "error",
         # extensions beyond the design's minimum
         "agent_speech",  # playback of an agent message: started / finished (played position)
+        "agent_spoken",  # agent text paced to playback: what the user has heard so far
         "audio",  # audio engine status: devices, mute, level, underruns, problems
         "hello",  # first event of a job process: pid, versions (internal, also shown)
         "history",  # the session's chat context, for carrying it over a reload (internal)

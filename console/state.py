@@ -101,6 +101,8 @@ class AgentTurn(Item):
     committed: str | None = None
     """``agent_turn`` text; ``None`` while the message is still being generated/played."""
     interrupted: bool = False
+    heard: str = ""
+    """What the user has heard so far (``agent_spoken``: text paced to playback)."""
 
     @property
     def streaming(self) -> bool:
@@ -506,6 +508,14 @@ class SessionState:
         turn.streamed += delta
         self._changed(turn)
 
+    def _on_agent_spoken(self, ev: dict[str, Any], t: float) -> None:
+        delta = ev.get("delta")
+        # playback follows generation: the text being heard belongs to the oldest open turn
+        if isinstance(delta, str) and delta and self._uncommitted:
+            turn = self._uncommitted[0]
+            turn.heard += delta
+            self._changed(turn)
+
     def _on_agent_turn(self, ev: dict[str, Any], t: float) -> None:
         text = str(ev.get("text") or "")
         interrupted = bool(ev.get("interrupted"))
@@ -629,6 +639,7 @@ _HANDLERS = {
     "user_transcript": SessionState._on_user_transcript,
     "agent_text": SessionState._on_agent_text,
     "agent_turn": SessionState._on_agent_turn,
+    "agent_spoken": SessionState._on_agent_spoken,
     "tool_started": SessionState._on_tool_started,
     "tool_ended": SessionState._on_tool_ended,
     "metrics": SessionState._on_metrics,

@@ -149,8 +149,15 @@ class AgentTurnView(Static):
         parts: list[Content | tuple[str, str] | str] = [
             _head("Agent", "bold $primary", turn.t, extra),
             "\n",
-            turn.spoken,
         ]
+        heard = turn.heard.strip()
+        if turn.streaming and heard and turn.streamed.lstrip().startswith(heard):
+            # while it plays: what was heard already, then the rest still to be spoken (dim)
+            lead = len(turn.streamed) - len(turn.streamed.lstrip())
+            cut = lead + len(heard)
+            parts += [turn.streamed[:cut], (turn.streamed[cut:], "$text-muted")]
+        else:
+            parts.append(turn.spoken)
         if turn.streaming:
             parts.append(("▍", "$primary"))
         elif turn.unspoken:

@@ -353,3 +353,26 @@ def test_tool_items_are_tool_calls() -> None:
     state = SessionState()
     state.apply_many(streams.tool_turn())
     assert [i.call_id for i in state.items if isinstance(i, ToolCall)] == ["call_1"]
+
+
+async def test_heard_part_is_told_apart_while_playing(app: AgentConsoleApp) -> None:
+    app.feed_events(
+        [
+            {"type": "agent_text", "delta": d, "t": 1.0}
+            for d in ("The", " museum", " opens", " at", " nine.")
+        ]
+        + [{"type": "agent_spoken", "delta": d, "t": 1.5} for d in ("The", " museum")]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        content = app.query_one(AgentTurnView).render()
+        plain = str(content)
+        assert "The museum opens at nine." in plain
+        start = plain.index(" opens at nine.")
+        dim = [s for s in content.spans if s.start <= start < s.end and "muted" in str(s.style)]
+        assert dim, content.spans
+        heard_at = plain.index("The museum")
+        assert not [
+            s for s in content.spans if s.start <= heard_at < s.end and "muted" in str(s.style)
+        ]

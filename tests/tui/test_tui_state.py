@@ -205,3 +205,17 @@ def test_audio_logs_and_mute() -> None:
     assert state.audio.muted and "states" in state.take_changes().parts
     state.apply({"type": "audio", "t": 9, "muted": False, "level": 3.0})
     assert not state.audio.muted and state.audio.level == 1.0
+
+
+def test_agent_spoken_marks_what_was_heard() -> None:
+    from agentconsole.state import AgentTurn, SessionState
+
+    state = SessionState()
+    for delta in ("Hello", " there", " my", " friend."):
+        state.apply({"type": "agent_text", "delta": delta, "t": 1.0})
+    state.apply({"type": "agent_spoken", "delta": "Hello", "t": 1.2})
+    state.apply({"type": "agent_spoken", "delta": " there", "t": 1.4})
+    turn = [i for i in state.items if isinstance(i, AgentTurn)][-1]
+    assert turn.heard == "Hello there" and turn.streaming
+    state.apply({"type": "agent_turn", "text": "Hello there my friend.", "interrupted": False})
+    assert turn.committed == "Hello there my friend."
