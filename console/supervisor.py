@@ -180,7 +180,7 @@ class Supervisor:
         if joining is not None and not await joining:
             job = None  # could not join the room: _shutdown stops the job
         if job is not None:
-            self._promote(job, reason=None)
+            self._promote(job)
         if self.config.watch:
             self._watcher = asyncio.create_task(self._watch(), name="agentconsole-watch")
         await self._done
@@ -336,7 +336,7 @@ class Supervisor:
         ]
         return job
 
-    def _promote(self, job: _Job, reason: str | None) -> None:
+    def _promote(self, job: _Job) -> None:
         """Make ``job`` the active one and tell it to load the agent."""
         self._active = job
         self._segments.clear()
@@ -501,7 +501,7 @@ class Supervisor:
         if job is None or job.proc.returncode is not None:
             job = await self._spawn()
         if job is not None:
-            self._promote(job, reason=reason)
+            self._promote(job)
 
     # -- commands -------------------------------------------------------------------------
 
