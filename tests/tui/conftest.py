@@ -55,6 +55,25 @@ def app(host: FakeHost) -> AgentConsoleApp:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let queued events drain (at most one frame interval) and the screen repaint."""
-    await pilot.pause(0.05)
+    """Let queued events drain and the screen repaint: a frame (1/30 s) for the side panels,
+    the conversation's own interval (0.1 s) for the transcript, with some slack for a loaded
+    machine. Tests that need more certainty poll with :func:`until`."""
+    await pilot.pause(0.15)
     await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], check: Any, timeout: float = 5.0) -> None:
+    """Pause until ``check()`` is true (the conversation repaints at most 10 times a second,
+    later on a loaded machine); fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen never showed what was expected")
+        await pilot.pause(0.05)

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import streams
-from conftest import FakeHost, settle
+from conftest import FakeHost, settle, until
 from textual.widgets import Input
 
 from agentconsole.app import AgentConsoleApp
@@ -85,10 +85,11 @@ async def test_agent_text_appears_in_pieces(app: AgentConsoleApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         for start in range(0, len(deltas), 3):
             app.feed_events(deltas[start : start + 3])
-            await settle(pilot)
+            fed = "".join(d["delta"] for d in deltas[: start + 3]).strip()
+            await until(pilot, lambda fed=fed: fed in text_of(app.query_one(AgentTurnView)))
             seen.append(text_of(app.query_one(AgentTurnView)))
         app.feed_event({"type": "agent_turn", "t": 3.0, "text": answer, "interrupted": False})
-        await settle(pilot)
+        await until(pilot, lambda: "▍" not in text_of(app.query_one(AgentTurnView)))
         final = text_of(app.query_one(AgentTurnView))
     # It grew a few words at a time with a streaming cursor, then settled on the committed text.
     assert "One two three" in seen[0] and "four five six" not in seen[0] and "▍" in seen[0]

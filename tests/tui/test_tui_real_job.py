@@ -77,7 +77,15 @@ async def test_spoken_turn_typed_turn_and_interrupt(
     await until(
         pilot, lambda: any(not c.running for c in _items(app, ToolCall)), 60, "the tool card"
     )
-    await until(pilot, lambda: bool(app.query(ToolCard)), 10, "the tool card on screen")
+    await until(
+        pilot,
+        lambda: (
+            bool(app.query(ToolCard))
+            and "The kitchen lights are on." in str(app.query_one(ToolCard).render())
+        ),
+        10,
+        "the tool card's result on screen",
+    )
     body = str(app.query_one(ToolCard).render())
     assert '"room": "kitchen"' in body and "The kitchen lights are on." in body
     await until(
