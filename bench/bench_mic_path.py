@@ -94,6 +94,7 @@ def main() -> None:
     finally:
         supervisor.stop()
     arrivals = [json.loads(line) for line in probe_out.read_text().splitlines()]
+    shutil.rmtree(work, ignore_errors=True)
     delays = [(a["t"] - sent[a["h"]]) * 1000 for a in arrivals if a["h"] in sent]
     print(f"frames matched: {len(delays)} of {len(arrivals)} pushed in the job")
     print(row("on_mic_frame -> job WireAudioInput.push", delays, "ms"))

@@ -63,7 +63,8 @@ class AgentFilter(DefaultFilter):
         if self._ignore and path.startswith(self._ignore):
             return False
         p = Path(path)
-        if any(part in IGNORED_DIRS or part.endswith(".egg-info") for part in p.parts):
+        # (IGNORED_DIRS themselves were refused by DefaultFilter above)
+        if any(part.endswith(".egg-info") for part in p.parts):
             return False
         name = p.name
         return p.suffix in WATCHED_SUFFIXES or name == ".env" or name.startswith(".env.")

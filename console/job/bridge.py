@@ -7,7 +7,6 @@ turns everything the session does into protocol events.
 
 from __future__ import annotations
 
-import json
 import logging
 import pathlib
 import time
@@ -233,12 +232,11 @@ class SessionBridge:
         if self.session is None:
             return
         try:
-            data = self.session.history.to_dict(exclude_timestamp=False)
-            json.dumps(data)
+            # the frame is encoded before anything is written: a history that is not JSON
+            # (a plugin's exotic item) is refused here whole, and the session goes on
+            self._emit("history", chat_ctx=self.session.history.to_dict(exclude_timestamp=False))
         except (TypeError, ValueError) as exc:
             log.debug("history not serialisable: %s", exc)
-            return
-        self._emit("history", chat_ctx=data)
 
 
 def seed_history(session: Any, agent: Any, chat_ctx: dict[str, Any]) -> int:

@@ -296,9 +296,7 @@ class JobRunner:
         await self._shutdown.wait()
 
         await self._close_session(entry_task, entry.session_end)
-        if self._exit_code != EXIT_OK:
-            return self._exit_code
-        return EXIT_OK
+        return self._exit_code
 
     def _on_entrypoint_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
