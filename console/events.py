@@ -1,0 +1,495 @@
+"""Every event and command of the headless contract and the wire, as typed structures (contract).
+
+Pure Python: no Textual, no livekit, no numpy. The job, the console, the headless front end and
+the TUI's state all build and read events through this module, so a field has one name and one
+unit everywhere. ``docs/protocol.md`` documents each one; a test checks that its tables and this
+module agree.
+
+On the wire and on stdout an event is a JSON object: ``{"type": ..., **fields}`` (plus ``t``,
+stamped by the console). Build one with its class and send ``ev.to_dict()``; read one with
+:func:`parse_event`. Commands are the same with ``cmd`` in place of ``type``.
+
+Adding an event: a frozen dataclass deriving from :class:`Event` with a ``TYPE`` class variable,
+registered with :func:`_event`; a row in ``docs/protocol.md``. Fields are only ever added.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+__all__ = [
+    "COMMANDS",
+    "EVENTS",
+    "internal_command_names",
+    "internal_event_types",
+    "Command",
+    "Event",
+    "parse_command",
+    "parse_event",
+]
+
+JSONValue = Any
+"""A value that serialises as JSON (the wire's payloads are plain JSON)."""
+
+
+class Event:
+    """Base of every event. Subclasses are frozen dataclasses with a ``TYPE``."""
+
+    TYPE: ClassVar[str] = ""
+    INTERNAL: ClassVar[bool] = False
+    """Internal events travel job -> console only; headless never prints them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as the JSON object sent on the wire and printed headless."""
+        out: dict[str, Any] = {"type": self.TYPE}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            out[f.name] = getattr(self, f.name)
+        return out
+
+
+class Command:
+    """Base of every command. Subclasses are frozen dataclasses with a ``CMD``."""
+
+    CMD: ClassVar[str] = ""
+    INTERNAL: ClassVar[bool] = False
+    """Internal commands travel console -> job only; headless refuses them on stdin."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The command as the JSON object sent on the wire or read from stdin."""
+        out: dict[str, Any] = {"cmd": self.CMD}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            out[f.name] = getattr(self, f.name)
+        return out
+
+
+EVENTS: dict[str, type[Event]] = {}
+"""Every event class by its ``type``."""
+COMMANDS: dict[str, type[Command]] = {}
+"""Every command class by its ``cmd``."""
+
+_E = TypeVar("_E", bound=type[Event])
+_C = TypeVar("_C", bound=type[Command])
+
+
+def _event(cls: _E) -> _E:
+    assert cls.TYPE and cls.TYPE not in EVENTS, cls
+    EVENTS[cls.TYPE] = cls
+    return cls
+
+
+def _command(cls: _C) -> _C:
+    assert cls.CMD and cls.CMD not in COMMANDS, cls
+    COMMANDS[cls.CMD] = cls
+    return cls
+
+
+def _build(cls: Callable[..., Any], names: set[str], obj: dict[str, Any]) -> Any:
+    return cls(**{k: v for k, v in obj.items() if k in names})
+
+
+def parse_event(obj: dict[str, Any]) -> Event | None:
+    """The typed event for a JSON object, or None for an unknown ``type``.
+
+    Unknown fields are dropped (a newer job may send more); a missing field without a default
+    raises ``TypeError``.
+    """
+    cls = EVENTS.get(str(obj.get("type")))
+    if cls is None:
+        return None
+    return _build(cls, _field_names(cls), obj)  # type: ignore[no-any-return]
+
+
+def parse_command(obj: dict[str, Any]) -> Command | None:
+    """The typed command for a JSON object, or None for an unknown ``cmd``."""
+    cls = COMMANDS.get(str(obj.get("cmd")))
+    if cls is None:
+        return None
+    return _build(cls, _field_names(cls), obj)  # type: ignore[no-any-return]
+
+
+_FIELDS: dict[type, set[str]] = {}
+
+
+def _field_names(cls: type) -> set[str]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = {f.name for f in dataclasses.fields(cls)}
+    return names
+
+
+def internal_event_types() -> frozenset[str]:
+    """Types of the internal events (job -> console only)."""
+    return frozenset(t for t, c in EVENTS.items() if c.INTERNAL)
+
+
+def internal_command_names() -> frozenset[str]:
+    """Names of the internal commands (console -> job only)."""
+    return frozenset(n for n, c in COMMANDS.items() if c.INTERNAL)
+
+
+_frozen = dataclass(frozen=True, slots=True, kw_only=True)
+
+# ---------------------------------------------------------------------------------------------
+# Job lifecycle (emitted by the console)
+
+
+@_event
+@_frozen
+class JobStarted(Event):
+    """A job process is told to load the agent (first start, or a reload)."""
+
+    TYPE: ClassVar[str] = "job_started"
+    pid: int
+
+
+@_event
+@_frozen
+class Hello(Event):
+    """The active job imported the framework."""
+
+    TYPE: ClassVar[str] = "hello"
+    pid: int
+    agents_version: str
+    python: str
+
+
+@_event
+@_frozen
+class JobReady(Event):
+    """The agent's ``AgentSession`` has started."""
+
+    TYPE: ClassVar[str] = "job_ready"
+    pid: int | None = None
+    startup: float | None = None
+    phases: dict[str, float] | None = None
+
+
+@_event
+@_frozen
+class JobExited(Event):
+    """The active job ended."""
+
+    TYPE: ClassVar[str] = "job_exited"
+    pid: int
+    code: int | None
+    error: str | None
+
+
+@_event
+@_frozen
+class Reload(Event):
+    """A reload begins."""
+
+    TYPE: ClassVar[str] = "reload"
+    files: list[str]
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Session (emitted by the job)
+
+
+@_event
+@_frozen
+class Vad(Event):
+    """One inference of the session's own VAD."""
+
+    TYPE: ClassVar[str] = "vad"
+    probability: float | None
+    speaking: bool
+
+
+@_event
+@_frozen
+class UserState(Event):
+    """LiveKit's user state: listening, speaking, away."""
+
+    TYPE: ClassVar[str] = "user_state"
+    state: str
+
+
+@_event
+@_frozen
+class AgentState(Event):
+    """LiveKit's agent state: initializing, idle, listening, thinking, speaking."""
+
+    TYPE: ClassVar[str] = "agent_state"
+    state: str
+
+
+@_event
+@_frozen
+class UserTranscript(Event):
+    """An interim or final transcript, or a typed turn (``source="text"``)."""
+
+    TYPE: ClassVar[str] = "user_transcript"
+    text: str
+    final: bool
+    source: str = "stt"
+
+
+@_event
+@_frozen
+class AgentText(Event):
+    """LLM text as it streams (before TTS)."""
+
+    TYPE: ClassVar[str] = "agent_text"
+    delta: str
+
+
+@_event
+@_frozen
+class AgentSpoken(Event):
+    """Agent text paced to playback: what the user has heard so far."""
+
+    TYPE: ClassVar[str] = "agent_spoken"
+    delta: str
+
+
+@_event
+@_frozen
+class AgentTurn(Event):
+    """An agent message is committed to the history."""
+
+    TYPE: ClassVar[str] = "agent_turn"
+    text: str
+    interrupted: bool
+
+
+@_event
+@_frozen
+class AgentSpeech(Event):
+    """Playback of one agent audio segment started or finished."""
+
+    TYPE: ClassVar[str] = "agent_speech"
+    state: str
+    played: float | None = None
+    interrupted: bool | None = None
+
+
+@_event
+@_frozen
+class ToolStarted(Event):
+    """A tool is dispatched, before its body runs."""
+
+    TYPE: ClassVar[str] = "tool_started"
+    call_id: str
+    name: str
+    arguments: str
+
+
+@_event
+@_frozen
+class ToolEnded(Event):
+    """A tool returned or raised."""
+
+    TYPE: ClassVar[str] = "tool_ended"
+    call_id: str
+    name: str
+    arguments: str
+    output: str | None
+    error: str | None
+    duration: float | None
+
+
+@_event
+@_frozen
+class Metrics(Event):
+    """Per-turn latency figures, seconds (null where unknown)."""
+
+    TYPE: ClassVar[str] = "metrics"
+    eou_delay: float | None = None
+    transcription_delay: float | None = None
+    llm_ttft: float | None = None
+    tts_ttfb: float | None = None
+    e2e: float | None = None
+
+
+@_event
+@_frozen
+class Audio(Event):
+    """Audio engine status. ``level`` is the microphone level in dBFS (-100..0)."""
+
+    TYPE: ClassVar[str] = "audio"
+    input: str | None = None
+    output: str | None = None
+    muted: bool | None = None
+    aec: bool | None = None
+    level: float | None = None
+    underruns: int | None = None
+    problem: str | None = None
+
+
+@_event
+@_frozen
+class Room(Event):
+    """Room-connect mode: connection state and participants."""
+
+    TYPE: ClassVar[str] = "room"
+    state: str
+    room: str | None = None
+    participants: list[str] | None = None
+    who: str | None = None
+    identity: str | None = None
+
+
+@_event
+@_frozen
+class Log(Event):
+    """A log record or a line of the job's stdout/stderr."""
+
+    TYPE: ClassVar[str] = "log"
+    level: str
+    message: str
+    logger: str | None = None
+    pid: int | None = None
+
+
+@_event
+@_frozen
+class Error(Event):
+    """A session error, a rejected command, an audio problem."""
+
+    TYPE: ClassVar[str] = "error"
+    level: str
+    message: str
+    source: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Internal events (job -> console)
+
+
+@_event
+@_frozen
+class JobError(Event):
+    """The agent failed to load or start; the job exits after this."""
+
+    TYPE: ClassVar[str] = "job_error"
+    INTERNAL: ClassVar[bool] = True
+    error: str
+    traceback: bool
+    room: bool | None = None
+
+
+@_event
+@_frozen
+class Playback(Event):
+    """A segment of agent audio: ``start``, ``flush`` (all written) or ``clear``."""
+
+    TYPE: ClassVar[str] = "playback"
+    INTERNAL: ClassVar[bool] = True
+    action: str
+    segment: int
+
+
+@_event
+@_frozen
+class History(Event):
+    """The session's chat context, carried over a reload."""
+
+    TYPE: ClassVar[str] = "history"
+    INTERNAL: ClassVar[bool] = True
+    chat_ctx: dict[str, JSONValue]
+
+
+@_event
+@_frozen
+class Modules(Event):
+    """Modules a spare job should import ahead of the next reload."""
+
+    TYPE: ClassVar[str] = "modules"
+    INTERNAL: ClassVar[bool] = True
+    names: list[str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+@_command
+@_frozen
+class Say(Command):
+    """The agent speaks the text (``session.say``)."""
+
+    CMD: ClassVar[str] = "say"
+    text: str
+
+
+@_command
+@_frozen
+class UserText(Command):
+    """The text is the user's turn."""
+
+    CMD: ClassVar[str] = "user_text"
+    text: str
+
+
+@_command
+@_frozen
+class Interrupt(Command):
+    """Stop the agent now."""
+
+    CMD: ClassVar[str] = "interrupt"
+
+
+@_command
+@_frozen
+class ReloadCmd(Command):
+    """Restart the job with the current code, keeping the conversation."""
+
+    CMD: ClassVar[str] = "reload"
+
+
+@_command
+@_frozen
+class Mute(Command):
+    """The microphone sends silence (or not)."""
+
+    CMD: ClassVar[str] = "mute"
+    on: bool
+
+
+@_command
+@_frozen
+class Quit(Command):
+    """Stop every job and exit."""
+
+    CMD: ClassVar[str] = "quit"
+
+
+@_command
+@_frozen
+class Start(Command):
+    """Load the agent file and start its session (console -> job)."""
+
+    CMD: ClassVar[str] = "start"
+    INTERNAL: ClassVar[bool] = True
+    agent_file: str
+    history: dict[str, JSONValue] | None = None
+    log_level: str = "info"
+    room: dict[str, JSONValue] | None = None
+
+
+@_command
+@_frozen
+class Shutdown(Command):
+    """Close the session and exit (console -> job)."""
+
+    CMD: ClassVar[str] = "shutdown"
+    INTERNAL: ClassVar[bool] = True
+
+
+@_command
+@_frozen
+class Playout(Command):
+    """Segment ``segment`` was heard in full or cut after ``played`` seconds (console -> job)."""
+
+    CMD: ClassVar[str] = "playout"
+    INTERNAL: ClassVar[bool] = True
+    segment: int
+    played: float
+    interrupted: bool
