@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 __all__ = [
     "COMMANDS",
@@ -70,6 +70,7 @@ EVENTS: dict[str, type[Event]] = {}
 COMMANDS: dict[str, type[Command]] = {}
 """Every command class by its ``cmd``."""
 
+_T = TypeVar("_T")
 _E = TypeVar("_E", bound=type[Event])
 _C = TypeVar("_C", bound=type[Command])
 
@@ -130,7 +131,22 @@ def internal_command_names() -> frozenset[str]:
     return frozenset(n for n, c in COMMANDS.items() if c.INTERNAL)
 
 
-_frozen = dataclass(frozen=True, slots=True, kw_only=True)
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:  # only the type checker needs to know that _frozen makes dataclasses
+
+    def dataclass_transform(**_: Any) -> Callable[[_T], _T]:
+        return lambda f: f
+
+
+_K = TypeVar("_K", bound=type)
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def _frozen(cls: _K) -> _K:
+    """A frozen, slotted, keyword-only dataclass (the type checker sees it as one)."""
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)  # type: ignore[return-value]
+
 
 # ---------------------------------------------------------------------------------------------
 # Job lifecycle (emitted by the console)

@@ -9,13 +9,14 @@ SIGINT or SIGTERM do.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
 import threading
 from typing import IO, Any
 
-from . import protocol
+from . import events, protocol
 from .supervisor import HostConfig, Supervisor
 
 __all__ = ["run_headless"]
@@ -31,7 +32,7 @@ class _JsonLinesOut:
         self.last_error: str | None = None
 
     def __call__(self, ev: protocol.Event) -> None:
-        if ev.get("type") == "job_exited" and ev.get("error"):
+        if ev.get("type") == events.JobExited.TYPE and ev.get("error"):
             self.last_error = str(ev["error"])
         line = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
@@ -44,20 +45,42 @@ class _JsonLinesOut:
                 self.broken.set()
 
 
+def _warn(supervisor: Supervisor, message: str) -> None:
+    """Report a rejected command line as an ``error`` event."""
+    error = events.Error(level="warning", message=message)
+    fields = error.to_dict()
+    del fields["type"]
+    supervisor.emit(error.TYPE, **fields)
+
+
+def parse_command_line(line: str) -> events.Command | str:
+    """The command a stdin line holds, or the one-line reason it is refused. Internal commands
+    (console -> job only) are refused like unknown ones."""
+    try:
+        obj: Any = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"bad command line: {exc}"
+    try:
+        cmd = events.parse_command(obj) if isinstance(obj, dict) else None
+    except TypeError:
+        cls = events.COMMANDS[str(obj["cmd"])]
+        fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        return f"command {obj['cmd']!r} needs: {', '.join(fields)}"
+    if cmd is None or cmd.INTERNAL:
+        return f"unknown command: {line[:200]}"
+    return cmd
+
+
 def _read_commands(stream: IO[str], supervisor: Supervisor, out: _JsonLinesOut) -> None:
     for raw in stream:
         line = raw.strip()
         if not line:
             continue
-        try:
-            cmd: Any = json.loads(line)
-        except json.JSONDecodeError as exc:
-            supervisor.emit("error", level="warning", message=f"bad command line: {exc}")
+        cmd = parse_command_line(line)
+        if isinstance(cmd, str):
+            _warn(supervisor, cmd)
             continue
-        if not isinstance(cmd, dict) or cmd.get("cmd") not in protocol.COMMANDS:
-            supervisor.emit("error", level="warning", message=f"unknown command: {line[:200]}")
-            continue
-        supervisor.command(cmd)
+        supervisor.command(cmd.to_dict())
 
 
 def run_headless(

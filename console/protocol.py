@@ -1,4 +1,4 @@
-"""The wire between the console and the job process, and the event/command schema (contract).
+"""The wire between the console and the job process: framing (contract).
 
 Pure Python: no Textual, no livekit, no numpy. Both processes import this module.
 
@@ -10,8 +10,8 @@ payload. Kinds:
 * ``KIND_MIC`` (``M``): console -> job, 10 ms of microphone audio, PCM16 mono at ``SAMPLE_RATE``.
 * ``KIND_PLAY`` (``P``): job -> console, agent audio, PCM16 mono at ``SAMPLE_RATE`` (any length).
 
-Events are plain dicts so they serialise as they are; ``docs/protocol.md`` lists every type and
-field. The helpers below build them so that field names live in one place.
+A JSON frame carries a plain dict; what the dicts hold (every event and command, their fields)
+is defined once, as typed structures, in ``console/events.py`` (``docs/protocol.md``).
 """
 
 from __future__ import annotations
@@ -21,18 +21,14 @@ import struct
 from typing import Any, Final
 
 __all__ = [
-    "AGENT_STATES",
     "AUDIO_FRAME_BYTES",
     "AUDIO_FRAME_SAMPLES",
-    "COMMANDS",
-    "EVENT_TYPES",
     "FRAME_HEADER",
     "KIND_JSON",
     "KIND_MIC",
     "KIND_PLAY",
     "MAX_FRAME",
     "SAMPLE_RATE",
-    "USER_STATES",
     "Event",
     "FrameDecoder",
     "ProtocolError",
@@ -57,45 +53,7 @@ MAX_FRAME: Final = 16 * 1024 * 1024
 """Largest payload accepted; a bigger length means the stream is corrupt."""
 
 Event = dict[str, Any]
-"""An event or a command: a JSON object."""
-
-EVENT_TYPES: Final = frozenset(
-    {
-        # job lifecycle (emitted by the console's supervisor)
-        "job_started",
-        "job_ready",
-        "job_exited",
-        "reload",
-        # session (emitted by the job)
-        "vad",
-        "user_state",
-        "agent_state",
-        "user_transcript",
-        "agent_text",
-        "agent_turn",
-        "tool_started",
-        "tool_ended",
-        "metrics",
-        "log",
-        "error",
-        # extensions beyond the design's minimum
-        "agent_speech",  # playback of an agent message: started / finished (played position)
-        "agent_spoken",  # agent text paced to playback: what the user has heard so far
-        "audio",  # audio engine status: devices, mute, level, underruns, problems
-        "hello",  # first event of a job process: pid, versions (internal, also shown)
-        "history",  # the session's chat context, for carrying it over a reload (internal)
-        "room",  # room-connect mode: connection state and participants
-    }
-)
-"""Every event type a console may emit. ``docs/protocol.md`` documents the fields."""
-
-COMMANDS: Final = frozenset(
-    {"say", "user_text", "interrupt", "reload", "mute", "quit", "start", "shutdown", "playout"}
-)
-"""Commands. ``start``, ``shutdown`` and ``playout`` are console->job only."""
-
-USER_STATES: Final = ("listening", "speaking", "away")
-AGENT_STATES: Final = ("initializing", "idle", "listening", "thinking", "speaking")
+"""An event or a command as it travels: a JSON object (typed: ``console/events.py``)."""
 
 
 class ProtocolError(Exception):
@@ -103,7 +61,12 @@ class ProtocolError(Exception):
 
 
 def event(type: str, **fields: Any) -> Event:
-    """Build an event dict. ``t`` is added by whoever stamps it with the console clock."""
+    """Build an event dict (``t`` is stamped by the console).
+
+    Compatibility only: the supervisor still emits by type name until its split into a job
+    pool and media routes lands; everything else builds events with ``console/events.py``.
+    Remove once nothing calls it.
+    """
     return {"type": type, **fields}
 
 

@@ -1,7 +1,8 @@
 """Session state: a reducer from console events to what the front ends show.
 
-Pure Python (no Textual, no livekit). :class:`SessionState.apply` folds one event dict (see
-``console/protocol.py`` and ``docs/protocol.md``) into plain data records; the TUI reads them and
+Pure Python (no Textual, no livekit). :class:`SessionState.apply` folds one event dict into plain
+data records: it parses the dict with ``console/events.py`` (``docs/protocol.md``) and
+dispatches on the event's class; the TUI reads them and
 :meth:`SessionState.take_changes` tells it which parts changed since the last frame, so a burst of
 thousands of events costs one repaint.
 
@@ -11,12 +12,15 @@ console was started with) and :class:`CommandSink` (where a front end sends comm
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from . import events
 
 __all__ = [
     "LATENCY_FIELDS",
@@ -31,6 +35,7 @@ __all__ = [
     "LogLine",
     "Marker",
     "Notice",
+    "SILENCE_DBFS",
     "SessionState",
     "ToolCall",
     "TurnLatency",
@@ -172,8 +177,18 @@ class VadSample:
     speaking: bool
 
 
-LATENCY_FIELDS: tuple[str, ...] = ("eou", "transcription", "llm_ttft", "tool", "tts_ttfb", "e2e")
-"""Names of :class:`TurnLatency` figures, in display order."""
+_METRICS_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(events.Metrics))
+"""The figures of a ``metrics`` event; :class:`TurnLatency` keeps their names."""
+
+LATENCY_FIELDS: tuple[str, ...] = (
+    "eou_delay",
+    "transcription_delay",
+    "llm_ttft",
+    "tool",
+    "tts_ttfb",
+    "e2e",
+)
+"""Names of :class:`TurnLatency` figures, in display order (the ``metrics`` event's names)."""
 
 
 @dataclass(frozen=True)
@@ -181,8 +196,9 @@ class TurnLatency:
     """Latency figures of one agent turn, seconds (``None`` where unknown)."""
 
     t: float
-    eou: float | None = None
-    transcription: float | None = None
+    eou_delay: float | None = None
+    """End of the user's speech to the end of the turn decision (``metrics.eou_delay``)."""
+    transcription_delay: float | None = None
     llm_ttft: float | None = None
     tool: float | None = None
     """Sum of the durations of the tool calls made in this turn."""
@@ -214,6 +230,10 @@ class Notice:
     message: str
 
 
+SILENCE_DBFS = -100.0
+"""The floor of ``audio.level``: digital silence (dBFS)."""
+
+
 @dataclass
 class AudioStatus:
     """Latest ``audio`` event."""
@@ -222,7 +242,8 @@ class AudioStatus:
     output: str | None = None
     muted: bool = False
     aec: bool | None = None
-    level: float = 0.0
+    level: float = SILENCE_DBFS
+    """Microphone level in dBFS (-100..0), as on the wire; the meter maps it to its bar."""
     underruns: int = 0
     problem: str | None = None
 
@@ -324,9 +345,16 @@ class SessionState:
         t = _num(ev.get("t"))
         if t is not None and t > self.now:
             self.now = t
-        handler = _HANDLERS.get(str(ev.get("type")))
+        typed = _typed(ev)
+        if typed is None:
+            return
+        when = self.now if t is None else t
+        if isinstance(typed, events.Audio):
+            self._on_audio(typed, when, ev.keys())
+            return
+        handler = _HANDLERS.get(type(typed))
         if handler is not None:
-            handler(self, ev, self.now if t is None else t)
+            handler(self, typed, when)
 
     def apply_many(self, events: Iterable[dict[str, Any]]) -> None:
         """Apply events in order."""
@@ -390,22 +418,23 @@ class SessionState:
     def _end_agent_stream(self) -> None:
         self._streaming = None
 
-    # --- handlers ---------------------------------------------------------------------------
+    # --- handlers (one per event class; fields typed by console/events.py) --------------------
 
-    def _on_job_started(self, ev: dict[str, Any], t: float) -> None:
-        self.job_pid = ev.get("pid")
+    def _on_job_started(self, ev: events.JobStarted, t: float) -> None:
+        self.job_pid = ev.pid
         if self.job_state != "reloading":
             self.job_state = "starting"
         self._touch("header")
 
-    def _on_job_ready(self, ev: dict[str, Any], t: float) -> None:
-        self.job_pid = ev.get("pid", self.job_pid)
+    def _on_job_ready(self, ev: events.JobReady, t: float) -> None:
+        if ev.pid is not None:
+            self.job_pid = ev.pid
         self.job_state = "ready"
         self._touch("header")
 
-    def _on_job_exited(self, ev: dict[str, Any], t: float) -> None:
-        code = ev.get("code")
-        error = ev.get("error")
+    def _on_job_exited(self, ev: events.JobExited, t: float) -> None:
+        code = ev.code
+        error = ev.error
         self.exit_code = code if isinstance(code, int) else None
         # A job whose turn is over (reload swap, quit) exits quietly; anything else is a crash.
         if error:
@@ -427,20 +456,19 @@ class SessionState:
                 Crash(
                     id=self._new_id(),
                     t=t,
-                    pid=ev.get("pid"),
+                    pid=ev.pid,
                     code=self.exit_code,
                     error=str(error) if error else None,
                 )
             )
 
-    def _on_reload(self, ev: dict[str, Any], t: float) -> None:
-        files = [str(f) for f in ev.get("files") or []]
+    def _on_reload(self, ev: events.Reload, t: float) -> None:
+        files = [str(f) for f in ev.files or []]
         names = ", ".join(f.rsplit("/", 1)[-1] for f in files[:3])
         if len(files) > 3:
             names += f" +{len(files) - 3}"
-        reason = ev.get("reason")
         text = f"reloaded: {names}" if names else "reloaded"
-        if reason == "manual":
+        if ev.reason == "manual":
             text += " (manual)"
         self.reloads += 1
         self.job_state = "reloading"
@@ -449,31 +477,32 @@ class SessionState:
         self._add(Marker(id=self._new_id(), t=t, kind="reload", text=text))
         self._touch("header")
 
-    def _on_hello(self, ev: dict[str, Any], t: float) -> None:
-        self.agents_version = ev.get("agents_version") or self.agents_version
-        self.python_version = ev.get("python") or self.python_version
-        self.job_pid = ev.get("pid", self.job_pid)
+    def _on_hello(self, ev: events.Hello, t: float) -> None:
+        self.agents_version = ev.agents_version or self.agents_version
+        self.python_version = ev.python or self.python_version
+        if ev.pid is not None:
+            self.job_pid = ev.pid
         self._touch("header")
 
-    def _on_vad(self, ev: dict[str, Any], t: float) -> None:
-        p = _num(ev.get("probability"))
+    def _on_vad(self, ev: events.Vad, t: float) -> None:
+        p = _num(ev.probability)
         if p is None:
             return
-        self.vad.append(VadSample(t, min(max(p, 0.0), 1.0), bool(ev.get("speaking"))))
+        self.vad.append(VadSample(t, min(max(p, 0.0), 1.0), bool(ev.speaking)))
         self.vad_total += 1
         self._touch("vad")
 
-    def _on_user_state(self, ev: dict[str, Any], t: float) -> None:
-        self.user_state = str(ev.get("state", self.user_state))
+    def _on_user_state(self, ev: events.UserState, t: float) -> None:
+        self.user_state = str(ev.state or self.user_state)
         self._touch("states")
 
-    def _on_agent_state(self, ev: dict[str, Any], t: float) -> None:
-        self.agent_state = str(ev.get("state", self.agent_state))
+    def _on_agent_state(self, ev: events.AgentState, t: float) -> None:
+        self.agent_state = str(ev.state or self.agent_state)
         self._touch("states")
 
-    def _on_user_transcript(self, ev: dict[str, Any], t: float) -> None:
-        text = str(ev.get("text") or "").strip()
-        final = bool(ev.get("final"))
+    def _on_user_transcript(self, ev: events.UserTranscript, t: float) -> None:
+        text = str(ev.text or "").strip()
+        final = bool(ev.final)
         if not text and not final:
             return
         turn = self._user
@@ -495,8 +524,8 @@ class SessionState:
             turn.interim = text
         self._changed(turn)
 
-    def _on_agent_text(self, ev: dict[str, Any], t: float) -> None:
-        delta = ev.get("delta")
+    def _on_agent_text(self, ev: events.AgentText, t: float) -> None:
+        delta = ev.delta
         if not isinstance(delta, str) or not delta:
             return
         turn = self._streaming
@@ -508,17 +537,17 @@ class SessionState:
         turn.streamed += delta
         self._changed(turn)
 
-    def _on_agent_spoken(self, ev: dict[str, Any], t: float) -> None:
-        delta = ev.get("delta")
+    def _on_agent_spoken(self, ev: events.AgentSpoken, t: float) -> None:
+        delta = ev.delta
         # playback follows generation: the text being heard belongs to the oldest open turn
         if isinstance(delta, str) and delta and self._uncommitted:
             turn = self._uncommitted[0]
             turn.heard += delta
             self._changed(turn)
 
-    def _on_agent_turn(self, ev: dict[str, Any], t: float) -> None:
-        text = str(ev.get("text") or "")
-        interrupted = bool(ev.get("interrupted"))
+    def _on_agent_turn(self, ev: events.AgentTurn, t: float) -> None:
+        text = str(ev.text or "")
+        interrupted = bool(ev.interrupted)
         if self._uncommitted:
             turn = self._uncommitted.popleft()
         elif not text and not interrupted:
@@ -535,45 +564,37 @@ class SessionState:
             turn.streamed = text
         self._changed(turn)
 
-    def _on_tool_started(self, ev: dict[str, Any], t: float) -> None:
-        call_id = str(ev.get("call_id") or f"call-{self._next_id + 1}")
+    def _on_tool_started(self, ev: events.ToolStarted, t: float) -> None:
+        call_id = str(ev.call_id or f"call-{self._next_id + 1}")
         call = ToolCall(
             id=self._new_id(),
             t=t,
             call_id=call_id,
-            name=str(ev.get("name") or "?"),
-            arguments=str(ev.get("arguments") or ""),
+            name=str(ev.name or "?"),
+            arguments=str(ev.arguments or ""),
         )
         self._tools[call_id] = call
         # Text generated after the tool call is a new message, shown below the card.
         self._end_agent_stream()
         self._add(call)
 
-    def _on_tool_ended(self, ev: dict[str, Any], t: float) -> None:
-        call_id = str(ev.get("call_id") or "")
-        call = self._tools.get(call_id)
-        if call is None:  # no start was seen (older livekit-agents): the card starts here
-            self._on_tool_started(ev, t)
-            call = self._tools[str(ev.get("call_id") or f"call-{self._next_id}")]
-        output = ev.get("output")
-        error = ev.get("error")
-        call.output = None if output is None else str(output)
-        call.error = str(error) if error else None
-        call.duration = _num(ev.get("duration"))
+    def _on_tool_ended(self, ev: events.ToolEnded, t: float) -> None:
+        # The job always reports tool_started first (on livekit-agents without a start event it
+        # sends both after the batch): an end without a start is not ours to invent.
+        call = self._tools.get(str(ev.call_id or ""))
+        if call is None:
+            return
+        call.output = None if ev.output is None else str(ev.output)
+        call.error = str(ev.error) if ev.error else None
+        call.duration = _num(ev.duration)
         if call.duration is None:
             call.duration = max(t - call.t, 0.0)
         call.running = False
         self._turn_tool_time += call.duration
         self._changed(call)
 
-    def _on_metrics(self, ev: dict[str, Any], t: float) -> None:
-        figures = {
-            "eou": _num(ev.get("eou_delay")),
-            "transcription": _num(ev.get("transcription_delay")),
-            "llm_ttft": _num(ev.get("llm_ttft")),
-            "tts_ttfb": _num(ev.get("tts_ttfb")),
-            "e2e": _num(ev.get("e2e")),
-        }
+    def _on_metrics(self, ev: events.Metrics, t: float) -> None:
+        figures = {name: _num(getattr(ev, name)) for name in _METRICS_FIELDS}
         if all(v is None for v in figures.values()):
             return
         tool = self._turn_tool_time or None
@@ -581,71 +602,97 @@ class SessionState:
         self.latency.append(TurnLatency(t=t, tool=tool, **figures))
         self._touch("latency")
 
-    def _on_log(self, ev: dict[str, Any], t: float) -> None:
-        message = str(ev.get("message") or "")
-        level = str(ev.get("level") or "INFO").upper()
-        self.logs.append(LogLine(t, level, str(ev.get("logger") or ""), message))
+    def _on_log(self, ev: events.Log, t: float) -> None:
+        message = str(ev.message or "")
+        level = str(ev.level or "INFO").upper()
+        self.logs.append(LogLine(t, level, str(ev.logger or ""), message))
         self.log_total += 1
         self._touch("logs")
 
-    def _on_error(self, ev: dict[str, Any], t: float) -> None:
-        level = str(ev.get("level") or "ERROR").upper()
-        message = str(ev.get("message") or "error")
+    def _on_error(self, ev: events.Error, t: float) -> None:
+        level = str(ev.level or "ERROR").upper()
+        message = str(ev.message or "error")
         self.notices.append(Notice(t, level, message))
         self.notice_total += 1
         self.logs.append(LogLine(t, level, "error", message))
         self.log_total += 1
         self._touch("notices", "logs")
 
-    def _on_agent_speech(self, ev: dict[str, Any], t: float) -> None:
+    def _on_agent_speech(self, ev: events.AgentSpeech, t: float) -> None:
         # Playback progress is reflected by agent_state; nothing else to show yet.
         return
 
-    def _on_audio(self, ev: dict[str, Any], t: float) -> None:
+    def _on_audio(self, ev: events.Audio, t: float, given: Collection[str]) -> None:
+        # A status from the engine names every field; a partial one (mute with no audio
+        # engine) only changes what it names.
         audio = self.audio
         for name in ("input", "output", "problem"):
-            if name in ev:
-                value = ev[name]
+            if name in given:
+                value = getattr(ev, name)
                 setattr(audio, name, None if value is None else str(value))
-        if "muted" in ev:
-            audio.muted = bool(ev["muted"])
-        if "aec" in ev:
-            audio.aec = None if ev["aec"] is None else bool(ev["aec"])
-        level = _num(ev.get("level"))
+        if ev.muted is not None:
+            audio.muted = bool(ev.muted)
+        if "aec" in given:
+            audio.aec = None if ev.aec is None else bool(ev.aec)
+        level = _num(ev.level)
         if level is not None:
-            audio.level = min(max(level, 0.0), 1.0)
-        underruns = ev.get("underruns")
-        if isinstance(underruns, int):
-            audio.underruns = underruns
+            audio.level = min(max(level, SILENCE_DBFS), 0.0)
+        if isinstance(ev.underruns, int):
+            audio.underruns = ev.underruns
         self._touch("states", "header")
 
-    def _on_room(self, ev: dict[str, Any], t: float) -> None:
-        self.room_state = str(ev.get("state") or self.room_state or "")
-        participants = ev.get("participants")
-        if isinstance(participants, list):
-            self.participants = [str(p) for p in participants]
+    def _on_room(self, ev: events.Room, t: float) -> None:
+        self.room_state = str(ev.state or self.room_state or "")
+        if isinstance(ev.participants, list):
+            self.participants = [str(p) for p in ev.participants]
         self._touch("header")
 
 
-_HANDLERS = {
-    "job_started": SessionState._on_job_started,
-    "job_ready": SessionState._on_job_ready,
-    "job_exited": SessionState._on_job_exited,
-    "reload": SessionState._on_reload,
-    "hello": SessionState._on_hello,
-    "vad": SessionState._on_vad,
-    "user_state": SessionState._on_user_state,
-    "agent_state": SessionState._on_agent_state,
-    "user_transcript": SessionState._on_user_transcript,
-    "agent_text": SessionState._on_agent_text,
-    "agent_turn": SessionState._on_agent_turn,
-    "agent_spoken": SessionState._on_agent_spoken,
-    "tool_started": SessionState._on_tool_started,
-    "tool_ended": SessionState._on_tool_ended,
-    "metrics": SessionState._on_metrics,
-    "log": SessionState._on_log,
-    "error": SessionState._on_error,
-    "agent_speech": SessionState._on_agent_speech,
-    "audio": SessionState._on_audio,
-    "room": SessionState._on_room,
+_Handler = Callable[[SessionState, Any, float], None]
+_HANDLERS: dict[type[events.Event], _Handler] = {
+    events.JobStarted: SessionState._on_job_started,
+    events.JobReady: SessionState._on_job_ready,
+    events.JobExited: SessionState._on_job_exited,
+    events.Reload: SessionState._on_reload,
+    events.Hello: SessionState._on_hello,
+    events.Vad: SessionState._on_vad,
+    events.UserState: SessionState._on_user_state,
+    events.AgentState: SessionState._on_agent_state,
+    events.UserTranscript: SessionState._on_user_transcript,
+    events.AgentText: SessionState._on_agent_text,
+    events.AgentTurn: SessionState._on_agent_turn,
+    events.AgentSpoken: SessionState._on_agent_spoken,
+    events.ToolStarted: SessionState._on_tool_started,
+    events.ToolEnded: SessionState._on_tool_ended,
+    events.Metrics: SessionState._on_metrics,
+    events.Log: SessionState._on_log,
+    events.Error: SessionState._on_error,
+    events.AgentSpeech: SessionState._on_agent_speech,
+    events.Room: SessionState._on_room,
 }
+"""Handler per event class (``audio`` is dispatched apart: it needs the fields given)."""
+
+
+def _typed(obj: dict[str, Any]) -> events.Event | None:
+    """The typed event for ``obj``; a missing field reads as null (the reducer shrugs it off)
+    rather than dropping the event."""
+    try:
+        return events.parse_event(obj)
+    except TypeError:
+        cls = events.EVENTS[str(obj.get("type"))]
+        missing = {name: None for name in _required_fields(cls) if name not in obj}
+        return events.parse_event({**obj, **missing})
+
+
+_REQUIRED: dict[type, tuple[str, ...]] = {}
+
+
+def _required_fields(cls: type[events.Event]) -> tuple[str, ...]:
+    names = _REQUIRED.get(cls)
+    if names is None:
+        names = _REQUIRED[cls] = tuple(
+            f.name
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
+    return names

@@ -13,8 +13,8 @@ __all__ = ["LatencyPanel", "format_seconds"]
 
 # (field, label, bar color); the stages before "e2e" add up to roughly the silence heard.
 STAGES: tuple[tuple[str, str, str], ...] = (
-    ("eou", "end of turn", "$secondary"),
-    ("transcription", "transcription", "$primary"),
+    ("eou_delay", "end of turn", "$secondary"),
+    ("transcription_delay", "transcription", "$primary"),
     ("llm_ttft", "LLM TTFT", "$accent"),
     ("tool", "tools", "$warning"),
     ("tts_ttfb", "TTS TTFB", "$success"),

@@ -5,7 +5,14 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
-__all__ = ["STATE_STYLES", "HeaderBar", "SessionPanel", "level_bar"]
+__all__ = [
+    "METER_FLOOR_DBFS",
+    "STATE_STYLES",
+    "HeaderBar",
+    "SessionPanel",
+    "level_bar",
+    "meter_fraction",
+]
 
 STATE_STYLES: dict[str, tuple[str, str]] = {
     # state -> (glyph, style)
@@ -27,8 +34,18 @@ JOB_STYLES: dict[str, tuple[str, str]] = {
 }
 
 
+METER_FLOOR_DBFS = -60.0
+"""The mic meter's empty end: quieter than this (room noise) shows no bar."""
+
+
+def meter_fraction(dbfs: float) -> float:
+    """How much of the mic meter a level in dBFS fills (0..1): linear in dB from
+    :data:`METER_FLOOR_DBFS` (empty) to 0 dBFS (full). The one place the meter's scale lives."""
+    return min(max((dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS, 0.0), 1.0)
+
+
 def level_bar(level: float, width: int) -> Content:
-    """A horizontal meter for a 0..1 level: green, then amber near the top."""
+    """A horizontal meter for a 0..1 fill: green, then amber near the top."""
     width = max(width, 1)
     filled = round(min(max(level, 0.0), 1.0) * width)
     parts: list[tuple[str, str]] = []
@@ -58,7 +75,8 @@ class SessionPanel(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.level = 0.0
+        self.level = -100.0
+        """Microphone level in dBFS, as the ``audio`` event gives it."""
         self.muted = False
         self.user_state = "listening"
         self.agent_state = "initializing"
@@ -74,13 +92,10 @@ class SessionPanel(Widget):
         agent_state: str,
         problem: str | None = None,
     ) -> None:
-        """Set what to show; repaint only when something visible changed."""
-        shown = (round(level * 40), muted, user_state, agent_state, problem)
-        if (
-            shown
-            == (round(self.level * 40), self.muted, self.user_state, self.agent_state, self.problem)
-            and self._painted_once
-        ):
+        """Set what to show (``level`` in dBFS); repaint only when something visible changed."""
+        shown = (self._cells(level), muted, user_state, agent_state, problem)
+        was = (self._cells(self.level), self.muted, self.user_state, self.agent_state, self.problem)
+        if shown == was and self._painted_once:
             return
         self._painted_once = True
         self.level = level
@@ -89,6 +104,16 @@ class SessionPanel(Widget):
         self.agent_state = agent_state
         self.problem = problem
         self.refresh()
+
+    @staticmethod
+    def _cells(dbfs: float) -> int:
+        # the meter is at most ~40 cells wide: a change below one cell is not worth a repaint
+        return round(meter_fraction(dbfs) * 40)
+
+    @property
+    def meter(self) -> float:
+        """The fill of the mic meter as shown (0..1; 0 while muted)."""
+        return 0.0 if self.muted else meter_fraction(self.level)
 
     def render(self) -> Content:
         width = self.size.width
@@ -100,7 +125,7 @@ class SessionPanel(Widget):
         bar_width = max(width - 6 - badge.cell_length - 1, 4)
         mic = Content.assemble(
             ("mic   ", "$text-muted"),
-            level_bar(0.0 if self.muted else self.level, bar_width),
+            level_bar(self.meter, bar_width),
             " ",
             badge,
         )

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
 
+from agentconsole.app.keys import KEYS
 from agentconsole.app.messages import EventsPending
 from agentconsole.app.screens import HelpScreen
 from agentconsole.state import CommandSink, ConsoleInfo, Item, SessionState
@@ -64,18 +65,11 @@ class AgentConsoleApp(App[int]):
     TITLE = "agentconsole"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "interrupt", "Interrupt"),
-        Binding("s", "prompt('say')", "Say"),
-        Binding("t", "prompt('user_text')", "Type"),
-        Binding("m", "toggle_mute", "Mute"),
-        Binding("r", "reload", "Reload"),
-        Binding("l", "toggle_logs", "Logs"),
-        Binding("f", "log_level", "Log level", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("escape", "close_prompt", "Leave input", show=False),
+        Binding(k.key, k.action, k.label, show=k.footer, key_display=k.shown, priority=k.priority)
+        for k in KEYS
+        if k.action is not None
     ]
+    """Built from :data:`~agentconsole.app.keys.KEYS` (``docs/keys.md``)."""
 
     def __init__(
         self,
@@ -94,6 +88,8 @@ class AgentConsoleApp(App[int]):
         self._inbox: deque[dict[str, Any]] = deque()
         self._wake_pending = False
         self._accepting = False
+        self._leaving = False
+        """Set once the app is on its way out (``exit``, unmount): nothing more is painted."""
         self._last_drain = 0.0
         self._clock_at_event = clock()
         self._log_seen = 0
@@ -156,6 +152,16 @@ class AgentConsoleApp(App[int]):
         # Events fed before the app ran are waiting; so may be a wake-up flag.
         self._drain()
 
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: Any | None = None
+    ) -> None:
+        """Leave the app (Textual's ``App.exit``); events that still arrive are dropped."""
+        self._leaving = True
+        super().exit(result, return_code, message)
+
+    def on_unmount(self) -> None:
+        self._leaving = True
+
     # --- draining ---------------------------------------------------------------------------
 
     @on(EventsPending)
@@ -170,7 +176,7 @@ class AgentConsoleApp(App[int]):
 
     def _drain(self) -> None:
         self._wake_pending = False
-        if self._closing or not self.is_running:
+        if self._leaving or not self.is_running:
             return  # events still arrive while the app shuts down: its widgets may be gone
         inbox = self._inbox
         batch: list[dict[str, Any]] = []
@@ -395,23 +401,15 @@ class AgentConsoleApp(App[int]):
         self.query_one("#prompt-bar").remove_class("-open")
         self.query_one(ConversationView).focus()
 
+    def _runner(self, action: str) -> Callable[[], Any]:
+        """A palette callback that runs ``action`` as its key would."""
+        return lambda: self.call_later(self.run_action, action)
+
     # --- command palette --------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Interrupt", "Stop the agent speaking (i)", self.action_interrupt)
-        yield SystemCommand(
-            "Say…", "Type text for the agent to say (s)", lambda: self.action_prompt("say")
-        )
-        yield SystemCommand(
-            "Type as the user…",
-            "Send a typed user turn (t)",
-            lambda: self.action_prompt("user_text"),
-        )
-        yield SystemCommand("Mute / unmute", "Toggle the microphone (m)", self.action_toggle_mute)
-        yield SystemCommand(
-            "Reload agent", "Restart the agent with the current code (r)", self.action_reload
-        )
-        yield SystemCommand("Show / hide logs", "Toggle the logs pane (l)", self.action_toggle_logs)
-        yield SystemCommand("Keys", "Show the key help (?)", self.action_help)
-        yield SystemCommand("Quit", "Stop the agent and leave (q)", self.action_quit)
+        for key in KEYS:
+            if key.palette is not None and key.action is not None:
+                title, what = key.palette
+                yield SystemCommand(title, f"{what} ({key.shown})", self._runner(key.action))
         yield from super().get_system_commands(screen)

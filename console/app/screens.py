@@ -9,22 +9,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-__all__ = ["KEYS", "HelpScreen"]
+from .keys import help_rows
 
-KEYS: tuple[tuple[str, str], ...] = (
-    ("i", "interrupt the agent"),
-    ("s", "type text for the agent to say"),
-    ("t", "type text as the user"),
-    ("m", "mute / unmute the microphone"),
-    ("r", "reload the agent now"),
-    ("l", "show / hide logs"),
-    ("f", "cycle the log level filter (logs shown)"),
-    ("?", "this help"),
-    ("ctrl+p", "command palette"),
-    ("q / ctrl+c", "quit"),
-    ("enter / esc", "in the input line: send / leave"),
-)
-"""The key contract, as shown on the help screen (``docs/keys.md`` documents it)."""
+__all__ = ["HelpScreen"]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         rows = [
             Content.assemble((f"{key:>12}", "bold $accent"), "   ", (what, "$foreground"))
-            for key, what in KEYS
+            for key, what in help_rows()
         ]
         with Vertical() as box:
             box.border_title = "Keys"

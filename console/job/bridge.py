@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import events as ev_
 from ..wire import Connection
 from .io import TextTap, WireAudioInput, WireAudioOutput
 
@@ -20,8 +21,8 @@ __all__ = ["SessionBridge"]
 
 log = logging.getLogger("agentconsole.job")
 
-Emit = Callable[..., None]
-"""``emit(type, **fields)``: send one event to the console."""
+Emit = Callable[[ev_.Event], None]
+"""``emit(event)``: send one event to the console."""
 
 
 def _seconds(value: Any) -> float | None:
@@ -36,11 +37,10 @@ def _created_gap(call: Any, output: Any) -> float | None:
 
 
 class SessionBridge:
-    """Duck-typed ``AgentsConsole``: what ``AgentSession.start`` and ``JobContext`` read."""
+    """Duck-typed ``AgentsConsole``: what ``AgentSession.start`` and ``JobContext`` read.
 
-    _tcp_transport = None
-    _tcp_audio_input = None
-    _tcp_audio_output = None
+    The private attributes the framework also reads on its console are set by
+    ``framework.install_console``."""
 
     def __init__(self, conn: Connection, emit: Emit) -> None:
         self._conn = conn
@@ -73,7 +73,7 @@ class SessionBridge:
         self.session = session
         self.audio_input = WireAudioInput()
         self.audio_output = WireAudioOutput(self._conn)
-        spoken = TextTap(on_text=lambda text: self._emit("agent_spoken", delta=text))
+        spoken = TextTap(on_text=lambda text: self._emit(ev_.AgentSpoken(delta=text)))
         sync = TranscriptSynchronizer(
             next_in_chain_audio=self.audio_output, next_in_chain_text=spoken
         )
@@ -111,26 +111,28 @@ class SessionBridge:
             )
         audio = session.output.audio
         if audio is not None:
-            audio.on("playback_started", lambda ev: self._emit("agent_speech", state="started"))
+            audio.on("playback_started", lambda ev: self._emit(ev_.AgentSpeech(state="started")))
             audio.on(
                 "playback_finished",
                 lambda ev: self._emit(
-                    "agent_speech",
-                    state="finished",
-                    played=round(float(getattr(ev, "playback_position", 0.0)), 3),
-                    interrupted=bool(getattr(ev, "interrupted", False)),
+                    ev_.AgentSpeech(
+                        state="finished",
+                        played=round(float(getattr(ev, "playback_position", 0.0)), 3),
+                        interrupted=bool(getattr(ev, "interrupted", False)),
+                    )
                 ),
             )
 
     # -- session events ---------------------------------------------------------------------
 
     def _subscribe(self, session: Any) -> None:
-        session.on("user_state_changed", lambda ev: self._emit("user_state", state=ev.new_state))
-        session.on("agent_state_changed", lambda ev: self._emit("agent_state", state=ev.new_state))
+        emit = self._emit
+        session.on("user_state_changed", lambda ev: emit(ev_.UserState(state=ev.new_state)))
+        session.on("agent_state_changed", lambda ev: emit(ev_.AgentState(state=ev.new_state)))
         session.on(
             "user_input_transcribed",
-            lambda ev: self._emit(
-                "user_transcript", text=ev.transcript, final=bool(ev.is_final), source="stt"
+            lambda ev: emit(
+                ev_.UserTranscript(text=ev.transcript, final=bool(ev.is_final), source="stt")
             ),
         )
         session.on("conversation_item_added", self._on_item_added)
@@ -144,7 +146,7 @@ class SessionBridge:
 
     def _on_agent_text(self, text: str) -> None:
         self._agent_text_open = True
-        self._emit("agent_text", delta=text)
+        self._emit(ev_.AgentText(delta=text))
 
     def _on_agent_flush(self) -> None:
         self._agent_text_open = False
@@ -156,24 +158,26 @@ class SessionBridge:
             self._user_metrics = dict(getattr(item, "metrics", None) or {})
         elif role == "assistant":
             self._emit(
-                "agent_turn",
-                text=item.text_content or "",
-                interrupted=bool(getattr(item, "interrupted", False)),
+                ev_.AgentTurn(
+                    text=item.text_content or "",
+                    interrupted=bool(getattr(item, "interrupted", False)),
+                )
             )
             self._emit_metrics(dict(getattr(item, "metrics", None) or {}))
         self.emit_history()
 
     def _emit_metrics(self, agent: dict[str, Any]) -> None:
         user, self._user_metrics = self._user_metrics, {}
-        figures = {
-            "eou_delay": _seconds(user.get("end_of_turn_delay")),
-            "transcription_delay": _seconds(user.get("transcription_delay")),
-            "llm_ttft": _seconds(agent.get("llm_node_ttft")),
-            "tts_ttfb": _seconds(agent.get("tts_node_ttfb")),
-            "e2e": _seconds(agent.get("e2e_latency")),
-        }
-        if any(v is not None for v in figures.values()):
-            self._emit("metrics", **figures)
+        # the framework's MetricsReport names on the right, the contract's on the left
+        figures = ev_.Metrics(
+            eou_delay=_seconds(user.get("end_of_turn_delay")),
+            transcription_delay=_seconds(user.get("transcription_delay")),
+            llm_ttft=_seconds(agent.get("llm_node_ttft")),
+            tts_ttfb=_seconds(agent.get("tts_node_ttfb")),
+            e2e=_seconds(agent.get("e2e_latency")),
+        )
+        if figures != ev_.Metrics():
+            self._emit(figures)
 
     def _on_tool_update(self, ev: Any) -> None:
         update = ev.update
@@ -182,7 +186,7 @@ class SessionBridge:
             call = update.function_call
             self._tool_started[call.call_id] = time.monotonic()
             self._emit(
-                "tool_started", call_id=call.call_id, name=call.name, arguments=call.arguments
+                ev_.ToolStarted(call_id=call.call_id, name=call.name, arguments=call.arguments)
             )
         elif kind == "tool_call_ended":
             self._tool_ended[update.call_id] = time.monotonic()
@@ -191,23 +195,26 @@ class SessionBridge:
         now = time.monotonic()
         for call, output in zip(ev.function_calls, ev.function_call_outputs, strict=False):
             started = self._tool_started.pop(call.call_id, None)
-            if started is None:  # no start event on this framework version: report it now
+            if started is None:
+                # No start event on this framework version: report it now, so every consumer
+                # sees tool_started before tool_ended (the only place this fallback lives).
                 self._emit(
-                    "tool_started", call_id=call.call_id, name=call.name, arguments=call.arguments
+                    ev_.ToolStarted(call_id=call.call_id, name=call.name, arguments=call.arguments)
                 )
             ended = self._tool_ended.pop(call.call_id, now)
             failed = output is not None and bool(getattr(output, "is_error", False))
             text = None if output is None else str(output.output)
             self._emit(
-                "tool_ended",
-                call_id=call.call_id,
-                name=call.name,
-                arguments=call.arguments,
-                output=None if failed else text,
-                error=text if failed else None,
-                duration=round(ended - started, 4)
-                if started is not None
-                else _created_gap(call, output),
+                ev_.ToolEnded(
+                    call_id=call.call_id,
+                    name=call.name,
+                    arguments=call.arguments,
+                    output=None if failed else text,
+                    error=text if failed else None,
+                    duration=round(ended - started, 4)
+                    if started is not None
+                    else _created_gap(call, output),
+                )
             )
         self.emit_history()
 
@@ -215,15 +222,18 @@ class SessionBridge:
         error = getattr(ev, "error", ev)
         recoverable = bool(getattr(error, "recoverable", False))
         self._emit(
-            "error",
-            level="warning" if recoverable else "error",
-            message=f"{type(error).__name__}: {getattr(error, 'error', None) or error}",
-            source=type(getattr(ev, "source", None)).__name__,
+            ev_.Error(
+                level="warning" if recoverable else "error",
+                message=f"{type(error).__name__}: {getattr(error, 'error', None) or error}",
+                source=type(getattr(ev, "source", None)).__name__,
+            )
         )
 
     def _on_close(self, ev: Any) -> None:
         reason = getattr(ev, "reason", "")
-        self._emit("log", level="info", logger="agentconsole", message=f"session closed: {reason}")
+        self._emit(
+            ev_.Log(level="info", logger="agentconsole", message=f"session closed: {reason}")
+        )
 
     # -- history ----------------------------------------------------------------------------
 
@@ -234,33 +244,6 @@ class SessionBridge:
         try:
             # the frame is encoded before anything is written: a history that is not JSON
             # (a plugin's exotic item) is refused here whole, and the session goes on
-            self._emit("history", chat_ctx=self.session.history.to_dict(exclude_timestamp=False))
+            self._emit(ev_.History(chat_ctx=self.session.history.to_dict(exclude_timestamp=False)))
         except (TypeError, ValueError) as exc:
             log.debug("history not serialisable: %s", exc)
-
-
-def seed_history(session: Any, agent: Any, chat_ctx: dict[str, Any]) -> int:
-    """Put the previous job's conversation in front of the new agent's context and the
-    session's history. Instructions (system/developer messages) are left to the new code.
-    Returns the number of items carried over."""
-    from livekit.agents import llm
-
-    try:
-        previous = llm.ChatContext.from_dict(chat_ctx)
-    except Exception as exc:  # a bad history must not stop the job
-        log.warning("could not restore the conversation: %s", exc)
-        return 0
-    items = [
-        item
-        for item in previous.items
-        if not (
-            getattr(item, "type", "") == "message"
-            and getattr(item, "role", "") in ("system", "developer")
-        )
-        and getattr(item, "type", "") != "agent_handoff"
-    ]
-    if not items:
-        return 0
-    agent._chat_ctx.items[:0] = list(items)
-    session._chat_ctx.items[:0] = list(items)
-    return len(items)

@@ -8,7 +8,10 @@ The job host needs a few things the framework does not expose publicly:
 * ``AgentServer._entrypoint_fnc`` / ``_session_end_fnc`` (no public getters);
 * building a fake-job ``JobContext`` around a mock room, as ``livekit.agents.testing`` does;
 * tapping ``vad.VADStream.__anext__`` to see the session's own VAD probabilities;
-* wrapping ``AgentSession.start`` to know when a session is live and to seed its history.
+* wrapping ``AgentSession.start`` to know when a session is live and to seed its history;
+* the attributes the framework reads on its console singleton beyond ``acquire_io``
+  (``_tcp_transport`` and its audio, LiveKit's own TCP console; ``None`` here);
+* putting a carried-over conversation in front of the session's history (no public setter).
 
 ``check_version()`` runs first in the job and refuses an unsupported livekit-agents with one
 clear line. See docs/compatibility.md for what differs between supported versions.
@@ -30,6 +33,7 @@ __all__ = [
     "agents_version",
     "check_version",
     "install_console",
+    "seed_history",
     "intercept_run_app",
     "make_job_context",
     "resolve_entrypoints",
@@ -76,10 +80,22 @@ def check_version() -> str:
     return version
 
 
+_CONSOLE_PRIVATE = ("_tcp_transport", "_tcp_audio_input", "_tcp_audio_output")
+"""Private attributes ``AgentSession.start`` reads on the console singleton (livekit-agents
+with the TCP console): ``None`` means no TCP session host."""
+
+
 def install_console(console: Any) -> None:
-    """Make ``console`` the framework's console singleton (``AgentSession.start`` asks it)."""
+    """Make ``console`` the framework's console singleton (``AgentSession.start`` asks it).
+
+    ``console`` provides the public side (``enabled``, ``io_acquired``, ``acquire_io``...); the
+    private attributes the framework also reads are set here, so they stay inside the fence.
+    """
     from livekit.agents.cli import cli as lk_cli_mod
 
+    for name in _CONSOLE_PRIVATE:
+        if not hasattr(console, name):
+            setattr(console, name, None)
     lk_cli_mod.AgentsConsole._instance = console
 
 
@@ -257,7 +273,7 @@ def tap_vad(on_inference: Callable[[float, bool], None]) -> None:
 
 
 def tap_session_start(
-    before: Callable[[Any, Any], None],
+    before: Callable[[Any, Any], Coroutine[Any, Any, None]],
     after: Callable[[Any], Coroutine[Any, Any, None]],
 ) -> None:
     """Wrap ``AgentSession.start``: ``before(session, agent)`` runs first (seed history),
@@ -270,10 +286,47 @@ def tap_session_start(
 
     @functools.wraps(original)
     async def start(self: Any, agent: Any, *args: Any, **kwargs: Any) -> Any:
-        before(self, agent)
+        await before(self, agent)
         result = await original(self, agent, *args, **kwargs)
         await after(self)
         return result
 
     start._agentconsole_tap = True  # type: ignore[attr-defined]
     AgentSession.start = start  # type: ignore[method-assign]
+
+
+async def seed_history(session: Any, agent: Any, chat_ctx: dict[str, Any]) -> int:
+    """Put the previous job's conversation in front of the new agent's context and the
+    session's history, before ``AgentSession.start``. Instructions (system/developer messages)
+    are left to the new code. Returns the number of items carried over."""
+    import logging
+
+    from livekit.agents import llm
+
+    try:
+        previous = llm.ChatContext.from_dict(chat_ctx)
+    except Exception as exc:  # a bad history must not stop the job
+        logging.getLogger("agentconsole.job").warning("could not restore the conversation: %s", exc)
+        return 0
+    items = [
+        item
+        for item in previous.items
+        if not (
+            getattr(item, "type", "") == "message"
+            and getattr(item, "role", "") in ("system", "developer")
+        )
+        and getattr(item, "type", "") != "agent_handoff"
+    ]
+    if not items:
+        return 0
+    # the agent: its public update_chat_ctx (before start it only replaces the context); the
+    # carried calls stay even if the new code renamed its tools, as the history shows them
+    merged = agent.chat_ctx.copy()
+    merged.items[:0] = list(items)
+    try:
+        await agent.update_chat_ctx(merged, exclude_invalid_function_calls=False)
+    except TypeError:  # livekit-agents without that keyword: nothing is excluded anyway
+        await agent.update_chat_ctx(merged)
+    # the session: ``history`` is the live context and there is no public setter
+    session.history.items[:0] = list(items)
+    return len(items)

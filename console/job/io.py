@@ -18,6 +18,7 @@ from livekit import rtc
 from livekit.agents.voice import io
 
 from .. import protocol
+from ..events import Playback
 from ..wire import Connection
 
 __all__ = ["TextTap", "WireAudioInput", "WireAudioOutput"]
@@ -86,7 +87,7 @@ class WireAudioOutput(io.AudioOutput):
             self._segment += 1
             self._cleared = False
             self._capture_start = time.monotonic()
-            self._conn.send(protocol.event("playback", action="start", segment=self._segment))
+            self._conn.send(Playback(action="start", segment=self._segment).to_dict())
             self.on_playback_started(created_at=time.time())
         self._pushed += frame.duration
         for out in self._resample(frame):
@@ -107,14 +108,14 @@ class WireAudioOutput(io.AudioOutput):
         super().flush()
         if not self._pushed:
             return
-        self._conn.send(protocol.event("playback", action="flush", segment=self._segment))
+        self._conn.send(Playback(action="flush", segment=self._segment).to_dict())
         self._flush_task = asyncio.create_task(self._wait_for_playout(self._segment))
 
     def clear_buffer(self) -> None:
         if not self._pushed or self._cleared:
             return
         self._cleared = True
-        self._conn.send(protocol.event("playback", action="clear", segment=self._segment))
+        self._conn.send(Playback(action="clear", segment=self._segment).to_dict())
 
     def report_playout(self, segment: int, played: float, interrupted: bool) -> None:
         """The console's report that a segment finished playing or was cut."""

@@ -33,6 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from .. import events as ev_
 from .. import protocol
 from ..wire import Connection, open_connection
 
@@ -53,16 +54,16 @@ _SESSION_ACLOSE_GRACE = 0.5
 class _WireLogHandler(logging.Handler):
     """Forwards log records to the console as ``log`` events."""
 
-    def __init__(self, emit: Any) -> None:
+    def __init__(self, send: Any) -> None:
         super().__init__()
-        self._emit = emit
+        self._send = send
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
             if record.exc_info:
                 message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
-            self._emit("log", level=record.levelname.lower(), logger=record.name, message=message)
+            self._send(ev_.Log(level=record.levelname.lower(), logger=record.name, message=message))
         except Exception:  # logging must never raise
             self.handleError(record)
 
@@ -88,14 +89,22 @@ class JobRunner:
         self._ctx: Any = None
         self._shutdown = asyncio.Event()
         self._shutdown_reason = "console request"
-        self._start_cmd: asyncio.Future[protocol.Event] = asyncio.get_running_loop().create_future()
+        self._start_cmd: asyncio.Future[ev_.Start] = asyncio.get_running_loop().create_future()
         self._exit_code = EXIT_OK
         self._ready_sent = False
         self._agent_room: Any = None  # room-connect mode: agentconsole.room.agent_room.AgentRoom
 
-    def emit(self, type_: str, **fields: Any) -> None:
+    def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
-        self._conn.send(protocol.event(type_, **fields))
+        self._conn.send(event.to_dict())
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        """Send one event given by type and fields (for callers that name events by type, such
+        as room mode's ``AgentRoom``); built through its class, so the fields are checked."""
+        self.send(ev_.EVENTS[type_](**fields))
+
+    def _log(self, message: str, level: str = "info") -> None:
+        self.send(ev_.Log(level=level, logger="agentconsole", message=message))
 
     # -- wire -----------------------------------------------------------------------------
 
@@ -109,46 +118,46 @@ class JobRunner:
                 elif kind == protocol.KIND_JSON:
                     self._on_command(protocol.decode_json(payload))
         except protocol.ProtocolError as exc:
-            self.emit("log", level="error", logger="agentconsole", message=str(exc))
+            self._log(str(exc), "error")
         # the console is gone (or sent garbage): nobody is listening, stop
         self.request_shutdown("console went away")
 
-    def _on_command(self, cmd: protocol.Event) -> None:
-        name = cmd.get("cmd")
-        if name == "start":
+    def _on_command(self, obj: protocol.Event) -> None:
+        try:
+            cmd = ev_.parse_command(obj)
+        except TypeError as exc:  # a field is missing: say so, keep going
+            self.send(ev_.Error(level="warning", message=f"bad command {obj.get('cmd')!r}: {exc}"))
+            return
+        if isinstance(cmd, ev_.Start):
             if not self._start_cmd.done():
                 self._start_cmd.set_result(cmd)
-        elif name in ("shutdown", "quit"):
+        elif isinstance(cmd, ev_.Shutdown | ev_.Quit):
             self.request_shutdown("console request")
-        elif name == "playout":
+        elif isinstance(cmd, ev_.Playout):
             output = None if self._bridge is None else self._bridge.audio_output
             if output is not None:
-                output.report_playout(
-                    int(cmd.get("segment", 0)),
-                    float(cmd.get("played", 0.0)),
-                    bool(cmd.get("interrupted", False)),
-                )
-        elif name in ("say", "user_text", "interrupt"):
+                output.report_playout(int(cmd.segment), float(cmd.played), bool(cmd.interrupted))
+        elif isinstance(cmd, ev_.Say | ev_.UserText | ev_.Interrupt):
             self._session_command(cmd)
 
-    def _session_command(self, cmd: protocol.Event) -> None:
+    def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt) -> None:
         session = None if self._bridge is None else self._bridge.session
+        name = cmd.CMD
         if session is None:
-            self.emit("error", level="warning", message=f"{cmd['cmd']}: the agent is not ready")
+            self.send(ev_.Error(level="warning", message=f"{name}: the agent is not ready"))
             return
-        name = cmd["cmd"]
         try:
-            if name == "say":
-                session.say(str(cmd.get("text", "")))
-            elif name == "user_text":
-                text = str(cmd.get("text", ""))
-                self.emit("user_transcript", text=text, final=True, source="text")
+            if isinstance(cmd, ev_.Say):
+                session.say(str(cmd.text))
+            elif isinstance(cmd, ev_.UserText):
+                text = str(cmd.text)
+                self.send(ev_.UserTranscript(text=text, final=True, source="text"))
                 self._interrupt(session)
                 session.generate_reply(user_input=text)
-            elif name == "interrupt":
+            else:
                 self._interrupt(session)
         except Exception as exc:  # report, keep the job alive
-            self.emit("error", level="error", message=f"{name}: {type(exc).__name__}: {exc}")
+            self.send(ev_.Error(level="error", message=f"{name}: {type(exc).__name__}: {exc}"))
 
     @staticmethod
     def _interrupt(session: Any) -> None:
@@ -183,16 +192,11 @@ class JobRunner:
             # while the job is still a spare, not on the reload's critical path
             framework.create_mock_room()
         except Exception as exc:  # UnsupportedFramework or a broken install
-            self.emit("job_error", error=f"{type(exc).__name__}: {exc}", traceback=False)
+            self.send(ev_.JobError(error=f"{type(exc).__name__}: {exc}", traceback=False))
             await self._conn.drain()
             return EXIT_FRAMEWORK
 
-        self.emit(
-            "hello",
-            pid=os.getpid(),
-            agents_version=version,
-            python=sys.version.split()[0],
-        )
+        self.send(ev_.Hello(pid=os.getpid(), agents_version=version, python=sys.version.split()[0]))
         waiter: asyncio.Future[Any] = asyncio.ensure_future(self._shutdown.wait())
         await asyncio.wait([self._start_cmd, waiter], return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
@@ -205,29 +209,24 @@ class JobRunner:
         await self._conn.drain()
         return code
 
-    async def _run_agent(self, start: protocol.Event) -> int:
+    async def _run_agent(self, start: ev_.Start) -> int:
         from . import framework
-        from .bridge import SessionBridge, seed_history
+        from .bridge import SessionBridge
 
         started = time.monotonic()
         phases: dict[str, float] = {}
-        self._install_logging(str(start.get("log_level", "info")))
-        history = start.get("history")
-        room_entry = start.get("room")  # room-connect mode: {"name", "url", "identity"}
+        self._install_logging(str(start.log_level))
+        history = start.history
+        room_entry = start.room  # room-connect mode: {"name", "url", "identity"}
 
-        def before_start(session: Any, agent: Any) -> None:
+        async def before_start(session: Any, agent: Any) -> None:
             if room_entry and self._bridge is not None:
                 # RoomIO carries the audio; the bridge only listens to the session
                 self._bridge.observe(session)
             if history:
-                carried = seed_history(session, agent, history)
+                carried = await framework.seed_history(session, agent, history)
                 if carried:
-                    self.emit(
-                        "log",
-                        level="info",
-                        logger="agentconsole",
-                        message=f"conversation carried over: {carried} items",
-                    )
+                    self._log(f"conversation carried over: {carried} items")
 
         async def after_start(session: Any) -> None:
             if room_entry and self._bridge is not None:
@@ -236,25 +235,25 @@ class JobRunner:
                 self._ready_sent = True
                 now = time.monotonic()
                 phases["session"] = round(now - started - sum(phases.values()), 4)
-                self.emit(
-                    "job_ready", pid=os.getpid(), startup=round(now - started, 4), phases=phases
+                self.send(
+                    ev_.JobReady(pid=os.getpid(), startup=round(now - started, 4), phases=phases)
                 )
                 if self._bridge is not None:
                     self._bridge.emit_history()
                 # what the next spare should import: after ready, off the critical path
-                folder = Path(start["agent_file"]).parent
-                self.emit("modules", names=_preloadable_modules(folder))
+                folder = Path(start.agent_file).parent
+                self.send(ev_.Modules(names=_preloadable_modules(folder)))
 
-        self._bridge = SessionBridge(self._conn, self.emit)
+        self._bridge = SessionBridge(self._conn, self.send)
         if room_entry:
             # AgentSession.start must use RoomIO on the real room, not the console's IO
             self._bridge.enabled = False
         framework.install_console(self._bridge)
-        framework.tap_vad(lambda p, speaking: self.emit("vad", probability=p, speaking=speaking))
+        framework.tap_vad(lambda p, speaking: self.send(ev_.Vad(probability=p, speaking=speaking)))
         framework.tap_session_start(before_start, after_start)
 
         try:
-            entry = self._load_agent_file(Path(start["agent_file"]))
+            entry = self._load_agent_file(Path(start.agent_file))
             phases["load"] = round(time.monotonic() - started, 4)
             proc = framework.make_job_process()
             if entry.setup is not None:
@@ -306,21 +305,16 @@ class JobRunner:
             return  # already reported in one line by _on_room_failed
         if exc is not None:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            self.emit("job_error", error=_trim_traceback(tb), traceback=True)
+            self.send(ev_.JobError(error=_trim_traceback(tb), traceback=True))
             self._exit_code = EXIT_USER_ERROR
             self.request_shutdown("entrypoint failed")
         elif self._bridge is None or self._bridge.session is None:
-            self.emit(
-                "log",
-                level="warning",
-                logger="agentconsole",
-                message="the entrypoint returned without starting an AgentSession",
-            )
+            self._log("the entrypoint returned without starting an AgentSession", "warning")
 
     def _on_room_failed(self, message: str) -> None:
         """Room-connect mode: the room could not be joined, or was lost. One line, then exit."""
         if self._exit_code == EXIT_OK:
-            self.emit("job_error", error=message, traceback=False, room=True)
+            self.send(ev_.JobError(error=message, traceback=False, room=True))
             self._exit_code = EXIT_ROOM
         self.request_shutdown("room connection failed")
 
@@ -358,7 +352,7 @@ class JobRunner:
         return framework.resolve_entrypoints(captured, namespace)
 
     async def _fail(self, error: str, *, traceback_text: bool = True) -> int:
-        self.emit("job_error", error=error, traceback=traceback_text)
+        self.send(ev_.JobError(error=error, traceback=traceback_text))
         await self._conn.drain()
         return EXIT_USER_ERROR
 
@@ -366,7 +360,7 @@ class JobRunner:
         root = logging.getLogger()
         for handler in list(root.handlers):
             root.removeHandler(handler)
-        root.addHandler(_WireLogHandler(self.emit))
+        root.addHandler(_WireLogHandler(self.send))
         root.setLevel(getattr(logging, level.upper(), logging.INFO))
         logging.captureWarnings(True)
 

@@ -44,7 +44,7 @@ def session_start(t: float = 0.0, pid: int = 4242) -> list[Event]:
             "output": "vspeaker",
             "muted": False,
             "aec": True,
-            "level": 0.0,
+            "level": -100.0,
             "underruns": 0,
             "problem": None,
         },

@@ -149,11 +149,13 @@ def test_vad_samples_and_now() -> None:
 def test_latency_with_tool_time_and_percentiles() -> None:
     state = SessionState()
     state.apply({"type": "user_transcript", "t": 1, "text": "hi", "final": True})
-    state.apply({"type": "tool_ended", "t": 2, "call_id": "a", "name": "f", "duration": 0.3})
-    state.apply({"type": "tool_ended", "t": 2, "call_id": "b", "name": "g", "duration": 0.2})
+    for call_id, duration in (("a", 0.3), ("b", 0.2)):
+        state.apply({"type": "tool_started", "t": 1.5, "call_id": call_id, "name": "f"})
+        state.apply({"type": "tool_ended", "t": 2, "call_id": call_id, "duration": duration})
     state.apply({"type": "metrics", "t": 3, "eou_delay": 0.5, "llm_ttft": 0.3, "e2e": 1.4})
     last = state.last_latency
     assert last is not None and last.tool == 0.5 and last.e2e == 1.4 and last.tts_ttfb is None
+    assert last.eou_delay == 0.5 and last.get("eou_delay") == 0.5  # the contract's name
     state.apply({"type": "user_transcript", "t": 4, "text": "and?", "final": True})
     state.apply({"type": "metrics", "t": 5, "eou_delay": 0.7, "e2e": 0.6})
     last = state.last_latency
@@ -191,10 +193,10 @@ def test_unknown_and_malformed_events_are_ignored() -> None:
     state.apply({"type": "vad", "t": 3.0, "probability": "loud"})
     state.apply({"type": "agent_text", "t": 3.0, "delta": None})
     state.apply({"type": "user_transcript", "t": 3.0})
+    # the job always sends tool_started first; an end without a start draws nothing
     state.apply({"type": "tool_ended", "call_id": "never-started", "name": "f", "output": "ok"})
     assert state.vad_total == 0 and state.now == 3.0
-    (call,) = state.items
-    assert isinstance(call, ToolCall) and call.output == "ok"
+    assert state.items == [] and state.tool("never-started") is None
 
 
 def test_audio_logs_and_mute() -> None:
@@ -203,8 +205,13 @@ def test_audio_logs_and_mute() -> None:
     assert state.log_total == 5 and state.logs[-1].logger == "stdout"
     state.set_muted(True)
     assert state.audio.muted and "states" in state.take_changes().parts
-    state.apply({"type": "audio", "t": 9, "muted": False, "level": 3.0})
-    assert not state.audio.muted and state.audio.level == 1.0
+    # level is dBFS as on the wire, kept within -100..0
+    state.apply({"type": "audio", "t": 9, "muted": False, "level": -23.5})
+    assert not state.audio.muted and state.audio.level == -23.5
+    state.apply({"type": "audio", "t": 9, "level": 3.0})
+    assert state.audio.level == 0.0 and state.audio.input == "vmic"  # partial: input kept
+    state.apply({"type": "audio", "t": 9, "level": -300})
+    assert state.audio.level == -100.0
 
 
 def test_agent_spoken_marks_what_was_heard() -> None:
