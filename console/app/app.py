@@ -118,6 +118,18 @@ class AgentConsoleApp(App[int]):
         for ev in events:
             self.feed_event(ev)
 
+    @property
+    def caught_up(self) -> bool:
+        """Every event fed so far is folded into the state and handed to the widgets (no
+        drain and no throttled conversation update pending). Tests and benchmarks wait on it."""
+        return (
+            self._accepting
+            and not self._inbox
+            and not self._wake_pending
+            and self._conversation_due is None
+            and not self._pending_items
+        )
+
     # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,26 +56,27 @@ def app(host: FakeHost) -> AgentConsoleApp:
     return AgentConsoleApp(host, INFO, clock=frozen_clock)
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    """Let queued events drain and the screen repaint: a frame (1/30 s) for the side panels,
-    the conversation's own interval (0.1 s) for the transcript, with some slack for a loaded
-    machine. Tests that need more certainty poll with :func:`until`."""
-    await pilot.pause(0.15)
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[Any], check: Any, timeout: float = 5.0) -> None:
-    """Pause until ``check()`` is true (the conversation repaints at most 10 times a second,
-    later on a loaded machine); fail after ``timeout`` seconds."""
-    import time
-
+async def wait_for(
+    pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 5.0, what: str = ""
+) -> None:
+    """Let the app run until ``predicate()`` is true, then one more idle turn (so what the
+    state holds is also painted). A predicate that raises (a widget not mounted yet) counts as
+    false. Fails after ``timeout`` seconds (generous: the machine may be loaded)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if check():
+            if predicate():
+                await pilot.pause()
                 return
         except Exception:
             pass
         if time.monotonic() > deadline:
-            raise AssertionError("the screen never showed what was expected")
-        await pilot.pause(0.05)
+            raise AssertionError(f"timed out waiting for {what or 'the condition'}")
+        await pilot.pause(0.02)
+
+
+async def caught_up(pilot: Pilot[Any]) -> None:
+    """Wait until every event fed so far is folded in and on screen."""
+    app = pilot.app
+    assert isinstance(app, AgentConsoleApp)
+    await wait_for(pilot, lambda: app.caught_up, what="the app to show every event fed")

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import streams
-from conftest import FakeHost, settle, until
+from conftest import FakeHost, caught_up, wait_for
 from textual.widgets import Input
 
 from agentconsole.app import AgentConsoleApp
@@ -43,7 +43,7 @@ def conversation_text(app: AgentConsoleApp) -> str:
 async def test_tool_turn_is_shown(app: AgentConsoleApp) -> None:
     app.feed_events(streams.tool_turn())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         conversation = app.query_one(ConversationView)
         user = conversation.query_one(UserTurnView)
         assert "what's the weather like in Paris today" in text_of(user)
@@ -69,11 +69,10 @@ async def test_tool_turn_is_shown(app: AgentConsoleApp) -> None:
 async def test_interim_then_final_in_place(app: AgentConsoleApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.feed_event({"type": "user_transcript", "t": 1.0, "text": "book a", "final": False})
-        await settle(pilot)
+        await wait_for(pilot, lambda: "book a …" in text_of(app.query_one(UserTurnView)))
         view = app.query_one(UserTurnView)
-        assert "book a …" in text_of(view)
         app.feed_event({"type": "user_transcript", "t": 1.4, "text": "book a table", "final": True})
-        await settle(pilot)
+        await wait_for(pilot, lambda: "book a table" in text_of(view))
         assert app.query(UserTurnView).last() is view
         assert "book a table" in text_of(view) and "…" not in text_of(view)
 
@@ -86,10 +85,10 @@ async def test_agent_text_appears_in_pieces(app: AgentConsoleApp) -> None:
         for start in range(0, len(deltas), 3):
             app.feed_events(deltas[start : start + 3])
             fed = "".join(d["delta"] for d in deltas[: start + 3]).strip()
-            await until(pilot, lambda fed=fed: fed in text_of(app.query_one(AgentTurnView)))
+            await wait_for(pilot, lambda fed=fed: fed in text_of(app.query_one(AgentTurnView)))
             seen.append(text_of(app.query_one(AgentTurnView)))
         app.feed_event({"type": "agent_turn", "t": 3.0, "text": answer, "interrupted": False})
-        await until(pilot, lambda: "▍" not in text_of(app.query_one(AgentTurnView)))
+        await wait_for(pilot, lambda: "▍" not in text_of(app.query_one(AgentTurnView)))
         final = text_of(app.query_one(AgentTurnView))
     # It grew a few words at a time with a streaming cursor, then settled on the committed text.
     assert "One two three" in seen[0] and "four five six" not in seen[0] and "▍" in seen[0]
@@ -101,7 +100,7 @@ async def test_agent_text_appears_in_pieces(app: AgentConsoleApp) -> None:
 async def test_interruption_is_marked(app: AgentConsoleApp) -> None:
     app.feed_events(streams.interrupted_turn())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await wait_for(pilot, lambda: "✂" in text_of(app.query_one(AgentTurnView)))
         view = app.query_one(AgentTurnView)
         text = text_of(view)
         assert "✂ interrupted · 9 of 24 words spoken" in text
@@ -121,10 +120,9 @@ async def test_streaming_from_another_thread_is_coalesced(app: AgentConsoleApp) 
     async with app.run_test(size=SIZE) as pilot:
         thread = threading.Thread(target=produce)
         thread.start()
-        while thread.is_alive():
-            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: not thread.is_alive(), timeout=60, what="the producer")
         thread.join()
-        await settle(pilot)
+        await caught_up(pilot)
         (turn,) = app.state.items
         assert isinstance(turn, AgentTurn)
         assert turn.streamed.split() == words
@@ -137,17 +135,15 @@ async def test_vad_graph_samples(app: AgentConsoleApp) -> None:
     evs = streams.vad_stretch(0.0, 12.0, speech=(9.0, 10.5))
     async with app.run_test(size=SIZE) as pilot:
         app.feed_events(evs)
-        await settle(pilot)
         graph = app.query_one(VadGraph)
         last = float(evs[-1]["t"])
         expected = sum(1 for e in evs if float(e["t"]) >= last - graph.window)
-        assert graph.sample_count == expected and 245 <= expected <= 252
+        await wait_for(pilot, lambda: graph.sample_count == expected and graph.paints > 0)
+        assert 245 <= expected <= 252
         paints = graph.paints
-        assert paints > 0
         # Each new inference repaints the graph and its readout.
         app.feed_event({"type": "vad", "t": last + 0.032, "probability": 0.87, "speaking": True})
-        await settle(pilot)
-        assert graph.paints > paints
+        await wait_for(pilot, lambda: graph.paints > paints, what="a repaint of the graph")
         footer = text_of(graph).splitlines()[-1]
         assert "0.87" in footer and "● speech" in footer
         assert "╌" in text_of(graph)  # the threshold line
@@ -162,23 +158,21 @@ async def test_keys_send_commands(
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(key)
-        await settle(pilot)
+        await wait_for(pilot, lambda: host.commands)
         assert host.commands == [expected]
 
 
 async def test_mute_toggles_and_is_shown(app: AgentConsoleApp, host: FakeHost) -> None:
     async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(SessionPanel)
         await pilot.press("m")
-        await settle(pilot)
-        assert "MUTED" in text_of(app.query_one(SessionPanel))
+        await wait_for(pilot, lambda: "MUTED" in text_of(panel))
         assert "MUTED" in text_of(app.query_one(HeaderBar))
         await pilot.press("m")
-        await settle(pilot)
-        assert "MUTED" not in text_of(app.query_one(SessionPanel))
+        await wait_for(pilot, lambda: "MUTED" not in text_of(panel))
         # The audio engine's report wins over the local guess.
         app.feed_event({"type": "audio", "t": 1.0, "muted": True})
-        await settle(pilot)
-        assert "MUTED" in text_of(app.query_one(SessionPanel))
+        await wait_for(pilot, lambda: "MUTED" in text_of(panel))
     assert host.commands == [{"cmd": "mute", "on": True}, {"cmd": "mute", "on": False}]
 
 
@@ -192,7 +186,7 @@ async def test_input_line_enter_sends(
         assert prompt.has_focus and app.query_one("#prompt-bar").display
         # Letters are text here, not keys: "q" must not quit, "i" must not interrupt.
         await pilot.press(*"quit it", "enter")
-        await settle(pilot)
+        await wait_for(pilot, lambda: not app.query_one("#prompt-bar").display)
         assert host.commands == [{"cmd": cmd, "text": "quit it"}]
         assert not app.query_one("#prompt-bar").display and prompt.value == ""
         assert app.query_one(ConversationView).has_focus
@@ -201,9 +195,8 @@ async def test_input_line_enter_sends(
 async def test_input_line_escape_leaves(app: AgentConsoleApp, host: FakeHost) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s", *"never mind", "escape")
-        await settle(pilot)
+        await wait_for(pilot, lambda: not app.query_one("#prompt-bar").display)
         assert host.commands == []
-        assert not app.query_one("#prompt-bar").display
         # Keys work again after leaving.
         await pilot.press("i")
         assert host.commands == [{"cmd": "interrupt"}]
@@ -212,8 +205,8 @@ async def test_input_line_escape_leaves(app: AgentConsoleApp, host: FakeHost) ->
 async def test_empty_enter_sends_nothing(app: AgentConsoleApp, host: FakeHost) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t", "enter")
-        await settle(pilot)
-        assert host.commands == [] and not app.query_one("#prompt-bar").display
+        await wait_for(pilot, lambda: not app.query_one("#prompt-bar").display)
+        assert host.commands == []
 
 
 @pytest.mark.parametrize("key", ["q", "ctrl+c"])
@@ -237,7 +230,7 @@ async def test_ctrl_c_quits_from_the_input_line(app: AgentConsoleApp, host: Fake
 async def test_crash_shows_traceback_and_stays_up(app: AgentConsoleApp, host: FakeHost) -> None:
     app.feed_events(streams.crash_and_reload())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         crash = app.query_one(CrashView)
         text = text_of(crash)
         assert "FileNotFoundError: [Errno 2]" in text and 'agent.py", line 42' in text
@@ -257,14 +250,13 @@ async def test_running_tool_card_then_failure(app: AgentConsoleApp) -> None:
     split = next(i for i, e in enumerate(evs) if e["type"] == "tool_ended")
     async with app.run_test(size=SIZE) as pilot:
         app.feed_events(evs[:split])
-        await settle(pilot)
+        await caught_up(pilot)
         card = app.query_one(ToolCard)
         assert card.border_subtitle is not None and "running" in card.border_subtitle
         assert "waiting for the result" in text_of(card)
         assert '"party_size": 2' in text_of(card)
         app.feed_events(evs[split:])
-        await settle(pilot)
-        assert card.has_class("-failed")
+        await wait_for(pilot, lambda: card.has_class("-failed"))
         assert card.border_subtitle == "✗ failed · 2000ms"
         assert "TimeoutError: reservation service" in text_of(card)
 
@@ -272,27 +264,25 @@ async def test_running_tool_card_then_failure(app: AgentConsoleApp) -> None:
 async def test_logs_pane_toggle_and_filter(app: AgentConsoleApp) -> None:
     app.feed_events(streams.logs())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         logs = app.query_one(LogsPane)
         assert not logs.display
         await pilot.press("l")
-        await settle(pilot)
-        assert logs.display
+        await wait_for(pilot, lambda: logs.display and len(logs.lines) == 5)
         lines = [line.text for line in logs.lines]
         assert len(lines) == 5 and "print from agent" in lines[-1] and "stdout" in lines[-1]
         await pilot.press("f")  # DEBUG -> INFO
-        await settle(pilot)
-        assert logs.min_level == "INFO" and len(logs.lines) == 4
+        await wait_for(pilot, lambda: logs.min_level == "INFO")
+        assert len(logs.lines) == 4
         await pilot.press("f", "f")  # -> WARNING -> ERROR
-        await settle(pilot)
+        await wait_for(pilot, lambda: logs.min_level == "ERROR")
         assert [line.text for line in logs.lines][-1].endswith("db unreachable")
         assert len(logs.lines) == 1
         # New lines arrive live while shown.
         app.feed_event(
             {"type": "log", "t": 9.0, "level": "ERROR", "logger": "x", "message": "boom"}
         )
-        await settle(pilot)
-        assert len(logs.lines) == 2
+        await wait_for(pilot, lambda: len(logs.lines) == 2, what="the new log line")
         await pilot.press("l")
         assert not logs.display
 
@@ -300,14 +290,12 @@ async def test_logs_pane_toggle_and_filter(app: AgentConsoleApp) -> None:
 async def test_help_screen(app: AgentConsoleApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await settle(pilot)
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = "\n".join(text_of(w) for w in app.screen.query("Static"))
         for key in ("interrupt", "say", "type text as the user", "mute", "reload", "logs"):
             assert key in text
         await pilot.press("escape")
-        await settle(pilot)
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
 async def test_command_palette_has_every_action(app: AgentConsoleApp, host: FakeHost) -> None:
@@ -317,7 +305,7 @@ async def test_command_palette_has_every_action(app: AgentConsoleApp, host: Fake
             assert title in commands
         assert {"Show / hide logs", "Keys", "Quit"} <= set(commands)
         commands["Interrupt"].callback()
-        await settle(pilot)
+        await wait_for(pilot, lambda: host.commands)
         assert host.commands == [{"cmd": "interrupt"}]
 
 
@@ -327,7 +315,7 @@ async def test_events_before_run_are_kept(host: FakeHost) -> None:
     app = AgentConsoleApp(host, INFO, clock=frozen_clock)
     app.feed_event({"type": "user_transcript", "t": 0.5, "text": "early bird", "final": True})
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await wait_for(pilot, lambda: "early bird" in conversation_text(app))
         (turn,) = app.state.items
         assert isinstance(turn, UserTurn) and "early bird" in conversation_text(app)
 
@@ -342,9 +330,10 @@ async def test_broken_host_does_not_kill_the_ui(host: FakeHost) -> None:
     app = AgentConsoleApp(Broken(), INFO, clock=frozen_clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("i")
-        await settle(pilot)
+        await wait_for(
+            pilot, lambda: any("supervisor gone" in n.message for n in app._notifications)
+        )
         assert app.is_running
-        assert any("supervisor gone" in n.message for n in app._notifications)
 
 
 def test_tool_items_are_tool_calls() -> None:
@@ -365,11 +354,11 @@ async def test_heard_part_is_told_apart_while_playing(app: AgentConsoleApp) -> N
         + [{"type": "agent_spoken", "delta": d, "t": 1.5} for d in ("The", " museum")]
     )
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot, lambda: "The museum opens at nine." in text_of(app.query_one(AgentTurnView))
+        )
         content = app.query_one(AgentTurnView).render()
         plain = str(content)
-        assert "The museum opens at nine." in plain
         start = plain.index(" opens at nine.")
         dim = [s for s in content.spans if s.start <= start < s.end and "muted" in str(s.style)]
         assert dim, content.spans

@@ -95,7 +95,18 @@ async def test_spoken_turn_typed_turn_and_interrupt(
         "the agent's reply",
     )
     assert app.state.vad_total > 50  # the graph was fed the session's VAD
-    assert app.query_one(VadGraph) is not None
+    graph = app.query_one(VadGraph)
+    # what the graph draws: the session's VAD samples, and its readout is the latest inference
+    await until(
+        pilot,
+        lambda: (
+            graph.sample_count > 0
+            and graph.paints > 0
+            and f"{app.state.vad_probability:.2f}" in str(graph.render()).splitlines()[-1]
+        ),
+        10,
+        "the VAD graph showing the latest inference",
+    )
 
     # t: type as the user
     await pilot.press("t")
@@ -120,7 +131,13 @@ async def test_spoken_turn_typed_turn_and_interrupt(
         60,
         "the agent to speak",
     )
-    await pilot.pause(1.5)
+    # interrupt once the user has heard part of it (the cut lands mid-speech)
+    await until(
+        pilot,
+        lambda: any("two" in a.heard for a in _items(app, AgentTurn)),
+        30,
+        "the first words heard",
+    )
     await pilot.press("i")
     await until(
         pilot,

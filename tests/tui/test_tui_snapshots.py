@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streams
-from conftest import INFO, FakeHost, frozen_clock, settle
+from conftest import INFO, FakeHost, caught_up, frozen_clock
 from textual.pilot import Pilot
 
 from agentconsole.app import AgentConsoleApp
@@ -30,7 +30,7 @@ def make_app(events: list[dict[str, Any]]) -> AgentConsoleApp:
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
-    await settle(pilot)
+    await caught_up(pilot)
 
 
 def test_snapshot_idle(snap_compare: Compare) -> None:
