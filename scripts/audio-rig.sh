@@ -2,7 +2,8 @@
 # Virtual audio rig for headless CI and tests: a private PulseAudio daemon with a virtual
 # speaker (null sink "vspeaker", recorded through "vspeaker.monitor") and a virtual microphone
 # ("vmic", fed by playing into the null sink "vmic_feed"), reachable from PortAudio through the
-# ALSA pulse plugin. See /work/shared/research/audio-rig.md (why this and not snd-aloop/PipeWire).
+# ALSA pulse plugin. A user-space daemon needs no kernel module (snd-aloop) and no session
+# manager (PipeWire), so it runs in containers and CI; docs/audio.md describes the rig.
 #
 #   scripts/audio-rig.sh [start]   install packages if missing, write config, start the daemon,
 #                                  write $AUDIO_RIG_DIR/env.sh; prints the env.sh path last
@@ -68,7 +69,7 @@ pcm.vspeaker { type pulse device "vspeaker" hint { show on description "Virtual 
 pcm.vspeaker_monitor { type pulse device "vspeaker.monitor" hint { show on description "Speaker monitor" } }
 AC
 rig_env
-stop_rig  # only ever our own daemon: the pid file lives in this rig's XDG_RUNTIME_DIR
+stop_rig  # only ever this rig's daemon: the pid file lives in its XDG_RUNTIME_DIR
 pulseaudio --daemonize=yes --exit-idle-time=-1 --use-pid-file=yes \
   --log-target=file:"$RIG/pulse.log" -n -F "$RIG/ci.pa" 2>>"$RIG/pulse.stderr"
 for _ in $(seq 100); do pactl info >/dev/null 2>&1 && break; sleep 0.05; done

@@ -102,7 +102,7 @@ def _settled_reply(console: Headless, text: str, wanted: str, timeout: float = 9
         mark = console.events[-1]["t"]
         console.send(cmd="user_text", text=text)
         ev = console.wait_for(
-            lambda e: (
+            lambda e, mark=mark: (
                 e["t"] > mark
                 and (e["type"] == "reload" or (e["type"] == "agent_turn" and not e["interrupted"]))
             ),
@@ -113,7 +113,9 @@ def _settled_reply(console: Headless, text: str, wanted: str, timeout: float = 9
             return str(ev["text"])
         if ev["type"] == "agent_turn":  # an older job answered: a reload must be coming
             console.wait_for(
-                lambda e: e["type"] == "reload" and e["t"] > reload["t"], 30, "the trailing reload"
+                lambda e, t=reload["t"]: e["type"] == "reload" and e["t"] > t,
+                30,
+                "the trailing reload",
             )
 
 
