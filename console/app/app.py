@@ -121,7 +121,7 @@ class AgentConsoleApp(App[int]):
     @property
     def caught_up(self) -> bool:
         """Every event fed so far is folded into the state and handed to the widgets (no
-        drain and no throttled conversation update pending). Tests and benchmarks wait on it."""
+        drain and no throttled conversation update pending). Tests wait on it."""
         return (
             self._accepting
             and not self._inbox
