@@ -1,20 +1,22 @@
-"""File watching rules and debounce: which saves reload the agent.
+"""File watching rules and debounce: which saves reload the agent, and when.
 
 Watched: the agent file's folder (recursively) and any ``--watch-path``: Python files plus the
 prompt and config files agents read at start. Never: virtualenvs, caches, VCS folders,
-``node_modules``, recordings. One burst of changes (an editor's save-by-rename, a ``git
-checkout`` touching many files) yields one batch, so it causes one reload.
+``node_modules``, recordings. :func:`watch_changes` yields one batch per burst of file system
+events (an editor's save-by-rename lands in one); :func:`debounce` turns batches into reloads:
+a save reloads at once, and a burst of saves (a ``git checkout``, a formatter, an editor saving
+twice) costs at most two reloads, the last one with everything that changed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
-__all__ = ["IGNORED_DIRS", "WATCHED_SUFFIXES", "AgentFilter", "watch_changes"]
+__all__ = ["IGNORED_DIRS", "QUIET", "WATCHED_SUFFIXES", "AgentFilter", "debounce", "watch_changes"]
 
 WATCHED_SUFFIXES = frozenset({".py", ".md", ".txt", ".yaml", ".yml", ".json", ".toml", ".env"})
 IGNORED_DIRS = frozenset(
@@ -48,6 +50,8 @@ IGNORED_DIRS = frozenset(
 # editor's write+rename (a few ms apart) still lands in one batch.
 STEP_MS = 50
 DEBOUNCE_MS = 1600
+QUIET = 0.3
+"""Seconds without changes that end a burst of saves."""
 
 
 class AgentFilter(DefaultFilter):
@@ -89,3 +93,53 @@ async def watch_changes(
         stop_event=stop_event,
     ):
         yield sorted({path for _, path in changes})
+
+
+async def debounce(
+    batches: AsyncIterable[list[str]], quiet: float = QUIET
+) -> AsyncIterator[list[str]]:
+    """Batches of changed paths -> batches to reload for (sorted, no duplicates).
+
+    Leading edge: a batch that comes after ``quiet`` seconds without changes is yielded at
+    once. Batches that keep coming within ``quiet`` of each other are gathered and yielded
+    together once they stop (or the stream ends). Pure: no file system, no reload.
+    """
+    loop = asyncio.get_running_loop()
+    arrivals: asyncio.Queue[tuple[float, list[str]] | None] = asyncio.Queue()
+
+    async def pump() -> None:
+        # stamp each batch as it arrives, even while the consumer is busy reloading
+        try:
+            async for batch in batches:
+                arrivals.put_nowait((loop.time(), batch))
+        finally:
+            arrivals.put_nowait(None)
+
+    reader = asyncio.create_task(pump(), name="agentconsole-watch-pump")
+    last = float("-inf")
+    pending: set[str] = set()
+    try:
+        while True:
+            if pending:
+                try:
+                    item = await asyncio.wait_for(arrivals.get(), last + quiet - loop.time())
+                except asyncio.TimeoutError:
+                    yield sorted(pending)
+                    pending.clear()
+                    continue
+            else:
+                item = await arrivals.get()
+            if item is None:
+                break
+            now, batch = item
+            leading = now - last > quiet and not pending
+            last = now
+            if leading:
+                yield sorted(set(batch))
+            else:
+                pending.update(batch)
+        if pending:
+            yield sorted(pending)
+        await reader  # re-raise what ended the stream, if anything
+    finally:
+        reader.cancel()

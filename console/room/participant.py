@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import protocol
+from ..events import Event, Room
 from .errors import (
     CONNECT_DEADLINE,
     RoomConnectError,
@@ -27,7 +28,7 @@ from .tokens import participant_token
 
 __all__ = ["ConsoleParticipant", "RoomConnectError"]
 
-Emit = Callable[..., None]
+Emit = Callable[[Event], None]
 
 _MIC_QUEUE = 50  # frames (0.5 s) waiting for the SDK before the oldest are dropped
 _DISCONNECT_TIMEOUT = 2.0
@@ -191,12 +192,13 @@ class ConsoleParticipant:
         if state is None:
             state = "connected" if self.connected else "disconnected"
         self._emit(
-            "room",
-            state=state,
-            room=self.config.name,
-            participants=self.participants() if state != "failed" else [],
-            who="console",
-            identity=self.config.identity,
+            Room(
+                state=state,
+                room=self.config.name,
+                participants=self.participants() if state != "failed" else [],
+                who="console",
+                identity=self.config.identity,
+            )
         )
 
     def _on_disconnected(self, reason: Any = None) -> None:

@@ -55,7 +55,7 @@ async def test_participant_publishes_the_microphone_and_plays_the_agent(fakes: N
     participant = ConsoleParticipant(
         config,
         {"LIVEKIT_URL": config.url, "LIVEKIT_API_KEY": KEY, "LIVEKIT_API_SECRET": SECRET},
-        emit=lambda type_, **f: events.append({"type": type_, **f}),
+        emit=lambda ev: events.append(ev.to_dict()),
         play=played.append,
         on_lost=lost.append,
     )
@@ -109,7 +109,7 @@ async def test_participant_leaves_the_room_on_close(fakes: None) -> None:
     participant = ConsoleParticipant(
         config,
         {"LIVEKIT_API_KEY": KEY, "LIVEKIT_API_SECRET": SECRET},
-        emit=lambda *a, **k: None,
+        emit=lambda ev: None,
         play=lambda pcm: None,
         on_lost=lost.append,
     )
