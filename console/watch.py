@@ -120,11 +120,14 @@ async def debounce(
     pending: set[str] = set()
     try:
         while True:
-            if pending:
+            if pending and arrivals.empty():
+                wait = last + quiet - loop.time()
                 try:
-                    item = await asyncio.wait_for(arrivals.get(), last + quiet - loop.time())
+                    if wait <= 0:
+                        raise asyncio.TimeoutError
+                    item = await asyncio.wait_for(arrivals.get(), wait)
                 except asyncio.TimeoutError:
-                    yield sorted(pending)
+                    yield sorted(pending)  # trailing edge: the burst is over
                     pending.clear()
                     continue
             else:
@@ -132,6 +135,9 @@ async def debounce(
             if item is None:
                 break
             now, batch = item
+            if pending and now - last > quiet:  # came after the burst had ended
+                yield sorted(pending)
+                pending.clear()
             leading = now - last > quiet and not pending
             last = now
             if leading:
