@@ -92,7 +92,7 @@ class JobRunner:
         self._start_cmd: asyncio.Future[ev_.Start] = asyncio.get_running_loop().create_future()
         self._exit_code = EXIT_OK
         self._ready_sent = False
-        self._agent_room: Any = None  # room-connect mode: agentconsole.room.agent_room.AgentRoom
+        self._host: Any = None  # a hosts.SessionHost: local (mock room) or a LiveKit room
 
     def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
@@ -212,25 +212,26 @@ class JobRunner:
     async def _run_agent(self, start: ev_.Start) -> int:
         from . import framework
         from .bridge import SessionBridge
+        from .hosts import RoomHostError, choose_host
 
         started = time.monotonic()
         phases: dict[str, float] = {}
         self._install_logging(str(start.log_level))
         history = start.history
-        room_entry = start.room  # room-connect mode: {"name", "url", "identity"}
+        # room-connect mode when the start command has {"name", "url", "identity"}
+        host = self._host = choose_host(start.room, self.emit, self._on_room_failed)
 
         async def before_start(session: Any, agent: Any) -> None:
-            if room_entry and self._bridge is not None:
-                # RoomIO carries the audio; the bridge only listens to the session
-                self._bridge.observe(session)
+            if self._bridge is not None:
+                host.before_start(self._bridge, session)
             if history:
                 carried = await framework.seed_history(session, agent, history)
                 if carried:
                     self._log(f"conversation carried over: {carried} items")
 
         async def after_start(session: Any) -> None:
-            if room_entry and self._bridge is not None:
-                self._bridge.tap_room_text(session)
+            if self._bridge is not None:
+                host.after_start(self._bridge, session)
             if not self._ready_sent:
                 self._ready_sent = True
                 now = time.monotonic()
@@ -245,9 +246,8 @@ class JobRunner:
                 self.send(ev_.Modules(names=_preloadable_modules(folder)))
 
         self._bridge = SessionBridge(self._conn, self.send)
-        if room_entry:
-            # AgentSession.start must use RoomIO on the real room, not the console's IO
-            self._bridge.enabled = False
+        # in a room, AgentSession.start must use RoomIO on the real room, not the console's IO
+        self._bridge.enabled = host.bridge_io
         framework.install_console(self._bridge)
         framework.tap_vad(lambda p, speaking: self.send(ev_.Vad(probability=p, speaking=speaking)))
         framework.tap_session_start(before_start, after_start)
@@ -264,32 +264,10 @@ class JobRunner:
         except BaseException:  # the user's import or prewarm failed
             return await self._fail(_user_traceback())
 
-        if room_entry:
-            try:
-                from ..room.agent_room import AgentRoom
-
-                self._agent_room = AgentRoom(
-                    room_entry,
-                    emit=self.emit,
-                    on_failed=self._on_room_failed,
-                    on_lost=self._on_room_failed,
-                )
-            except Exception as exc:
-                return await self._fail(f"room mode: {exc}", traceback_text=False)
-            self._ctx = framework.make_job_context(
-                room=self._agent_room.room,
-                proc=proc,
-                on_shutdown=lambda reason: self.request_shutdown(reason),
-                fake=False,
-                url=self._agent_room.url,
-                token=self._agent_room.token,
-                identity=self._agent_room.identity,
-            )
-        else:
-            room = framework.create_mock_room()
-            self._ctx = framework.make_job_context(
-                room=room, proc=proc, on_shutdown=lambda reason: self.request_shutdown(reason)
-            )
+        try:
+            self._ctx = host.make_context(proc, on_shutdown=self.request_shutdown)
+        except RoomHostError as exc:
+            return await self._fail(str(exc), traceback_text=False)
         entry_task = asyncio.create_task(entry.entrypoint(self._ctx), name="user-entrypoint")
         entry_task.add_done_callback(self._on_entrypoint_done)
         await self._shutdown.wait()
@@ -301,8 +279,8 @@ class JobRunner:
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None and self._agent_room is not None and self._agent_room.failure:
-            return  # already reported in one line by _on_room_failed
+        if exc is not None and self._host is not None and self._host.failed:
+            return  # already reported in one line (e.g. by _on_room_failed)
         if exc is not None:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.send(ev_.JobError(error=_trim_traceback(tb), traceback=True))
@@ -338,8 +316,8 @@ class JobRunner:
                     framework.run_shutdown_callbacks(self._ctx, self._shutdown_reason),
                     timeout=_SESSION_CLOSE_TIMEOUT,
                 )
-        if self._agent_room is not None:  # room-connect mode: leave the room
-            await self._agent_room.aclose()
+        if self._host is not None:  # room-connect mode: leave the room
+            await self._host.aclose()
 
     def _load_agent_file(self, path: Path) -> Any:
         from . import framework
