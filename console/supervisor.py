@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import threading
-import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from . import protocol
 from .config import HostConfig
+from .eventlog import EventLog
 from .events import Error, Event, Reload, Start, internal_event_types
 from .jobs import Job, JobPool, Spawn, process_spawner
 from .media import MediaRoute, choose_route
@@ -48,14 +47,13 @@ class Supervisor:
 
     def __init__(self, config: HostConfig, on_event: EventSink, spawn: Spawn | None = None) -> None:
         self.config = config
-        self._on_event = on_event
+        self._log = EventLog(on_event, config.clock_start)
         self._spawn = spawn or process_spawner(config.python, config.job_args, config.env)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self.finished = threading.Event()
         """Set when the console should exit (a ``quit`` command, or everything stopped)."""
-        self._events_file: IO[str] | None = None
         self._pool: JobPool | None = None
         self._route: MediaRoute | None = None
         self.exit_code = 0
@@ -65,10 +63,7 @@ class Supervisor:
     def start(self) -> None:
         """Start the io thread, the media route and the first job. Returns once running."""
         if self.config.record_dir is not None:
-            self.config.record_dir.mkdir(parents=True, exist_ok=True)
-            self._events_file = open(
-                self.config.record_dir / "events.jsonl", "a", encoding="utf-8", buffering=1
-            )
+            self._log.record_to(self.config.record_dir)
         self._thread = threading.Thread(target=self._run, name="agentconsole-io", daemon=True)
         self._thread.start()
         self._started.wait()
@@ -94,7 +89,7 @@ class Supervisor:
     def emit(self, ev: Event | str, **fields: Any) -> None:
         """Stamp and deliver one console-side event (any thread): a typed event, or a type
         and its fields."""
-        self._deliver(ev.to_dict() if isinstance(ev, Event) else protocol.event(ev, **fields))
+        self._log.deliver(ev.to_dict() if isinstance(ev, Event) else protocol.event(ev, **fields))
 
     # -- RouteHost (io loop) ----------------------------------------------------------------
 
@@ -160,20 +155,13 @@ class Supervisor:
         await self._done
         await self._shutdown(opening, watcher)
 
-    def _deliver(self, ev: protocol.Event) -> None:
-        ev.setdefault("t", round(time.monotonic() - self.config.clock_start, 4))
-        if self._events_file is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._events_file.write(json.dumps(ev, ensure_ascii=False) + "\n")
-        self._on_event(ev)
-
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         assert self._pool is not None and self._route is not None
         if self._route.on_job_event(job, ev):
             return
         if ev.get("type") in _INTERNAL or job is not self._pool.active:
             return  # a spare's hello, or a retiring job's last words: not part of the session
-        self._deliver(ev)
+        self._log.deliver(ev)
 
     def _on_job_exit(self, job: Job, error: str | None) -> None:
         assert self._route is not None
@@ -249,8 +237,5 @@ class Supervisor:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._events_file is not None:
-            with contextlib.suppress(OSError):
-                self._events_file.close()
-            self._events_file = None
+        self._log.close()
         self.finished.set()

@@ -34,6 +34,8 @@ class Behaviour:
     """Exit with this code right after spawning (after writing ``stderr`` lines)."""
     crash_at_start: str | None = None
     """On ``start``: send ``job_error`` with this text and exit 1."""
+    ready: bool = True
+    """On ``start``: say ``job_ready`` (False: the session never starts)."""
     ignore_shutdown: bool = False
     """Do not exit on the ``shutdown`` command (the pool must escalate to signals)."""
     ignore_sigterm: bool = False
@@ -151,6 +153,8 @@ async def _run_job(proc: FakeProcess, conn: Connection) -> None:
                     await conn.drain()
                     proc.exit(1)
                     break
+                if not b.ready:
+                    continue
                 conn.send(protocol.event("job_ready", pid=proc.pid, startup=0.01, phases={}))
                 conn.send(protocol.event("agent_state", state="listening"))
                 if b.modules:
