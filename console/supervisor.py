@@ -225,8 +225,8 @@ class Supervisor:
         if self._pool is not None:
             await self._pool.stop()
         if self._route is not None:
-            with contextlib.suppress(Exception):
-                await opening  # a room join that is still going: let it end before leaving
+            await asyncio.wait([opening], timeout=1.0)  # a room join still going: bounded
+            opening.cancel()
             with contextlib.suppress(Exception):
                 await self._route.aclose()
         # let each job's reader, pipes and waiter finish (they end with the process), then
