@@ -89,7 +89,60 @@ def _device(spec: str | None) -> str | int | None:
     return int(spec) if spec.strip().isdigit() else spec
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+class _MainCommand(click.Command):
+    """``agentconsole AGENT`` runs an agent; a first argument naming a subcommand
+    (``replay``, ``view``, ``export-test``) runs that instead. Agent files end in ``.py``, so
+    the two never collide, and ``agentconsole agent.py ...`` stays as it always was."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if argv and argv[0] in SUBCOMMANDS:
+            from .replay import commands
+
+            sub = getattr(commands, SUBCOMMANDS[argv[0]])
+            name = f"{prog_name or 'agentconsole'} {argv[0]}"
+            return sub.main(argv[1:], prog_name=name, **extra)
+        return super().main(argv, prog_name, **extra)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        with formatter.section("Other commands (agentconsole COMMAND --help)"):
+            formatter.write_dl(
+                [
+                    ("replay DIR [AGENT]", "replay a --record folder against the agent, diff"),
+                    ("view DIR", "open a --record folder in the TUI, no agent"),
+                    ("export-test DIR -o FILE", "write a pytest file from a recording"),
+                ]
+            )
+
+
+SUBCOMMANDS = {"replay": "replay", "view": "view", "export-test": "export_test"}
+"""First arguments that name a subcommand (``console/replay/commands.py``)."""
+
+
+def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
+    """``NAME=JSON`` or ``NAME=@file`` (repeatable) -> {name: value}; bad input exits 2."""
+    import json
+
+    mocks: dict[str, Any] = {}
+    for spec in specs:
+        name, sep, raw = spec.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            _fail(f"--mock-tool {spec}: expected NAME=JSON or NAME=@file")
+        if raw.startswith("@"):
+            try:
+                raw = Path(raw[1:]).expanduser().read_text(encoding="utf-8")
+            except OSError as exc:
+                _fail(f"--mock-tool {spec}: cannot read {raw[1:]} ({exc.strerror or exc})")
+        try:
+            mocks[name] = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            _fail(f"--mock-tool {spec}: not JSON ({exc.msg}); a string needs quotes: '\"text\"'")
+    return mocks
+
+
+@click.command(cls=_MainCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("agent_file", required=False, type=click.Path(dir_okay=True))
 @click.option(
     "--headless", is_flag=True, help="No TUI: events as JSON lines on stdout, commands on stdin."
@@ -161,6 +214,13 @@ def _device(spec: str | None) -> str | int | None:
     is_flag=True,
     help="Room mode: do not join as a participant (someone else calls).",
 )
+@click.option(
+    "--mock-tool",
+    "mock_tool",
+    multiple=True,
+    metavar="NAME=JSON|@file",
+    help="The tool returns this JSON value without running (repeatable).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -181,6 +241,7 @@ def main(
     api_secret: str | None,
     identity: str,
     no_local_participant: bool,
+    mock_tool: tuple[str, ...],
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -225,6 +286,7 @@ def main(
         watch=watch,
         watch_paths=[Path(p).resolve() for p in watch_path],
         clock_start=started,
+        mock_tools=parse_mock_tools(mock_tool),
     )
     if room is not None:
         from .room.options import configure_room
@@ -246,12 +308,30 @@ def main(
         code = run_headless(config)
     else:
         code = _run_tui(config)
+    if config.record_dir is not None:
+        _write_session_file(config, headless=headless, input_wav=wav, no_aec=no_aec)
     if config.room is not None:
         # room mode: the failure's one line, then os._exit (the SDK may abort at exit)
         from .room.options import finish_room_mode
 
         finish_room_mode(config.room, code, headless=headless)
     sys.exit(code)
+
+
+def _write_session_file(config: Any, **options: Any) -> None:
+    """``session.json`` beside ``audio.wav`` and ``events.jsonl`` (docs/replay.md)."""
+    from .replay.session_file import SessionFileError, write_session
+
+    opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}
+    opts.update(
+        log_level=config.log_level,
+        room=None if config.room is None else config.room.name,
+        mock_tools=dict(config.mock_tools) or None,
+    )
+    try:
+        write_session(config.record_dir, config.agent_file, opts)
+    except (SessionFileError, OSError) as exc:
+        click.echo(f"agentconsole: session.json not written: {exc}", err=True)
 
 
 def _run_tui(config: Any) -> int:

@@ -32,9 +32,13 @@ class HostConfig:
     job_args: list[str] = field(default_factory=list)
     """Extra arguments for ``python -m agentconsole.job`` (room mode)."""
     clock_start: float = field(default_factory=time.monotonic)
+    mock_tools: dict[str, Any] = field(default_factory=dict)
+    """Tool name -> JSON value it returns instead of running (``--mock-tool``; replay)."""
 
     def __post_init__(self) -> None:
         # the recording folder holds both events.jsonl and the audio
         audio = self.audio
         if self.record_dir is not None and audio is not None and audio.record_dir is None:
             audio.record_dir = self.record_dir
+        if audio is not None:
+            audio.clock_start = self.clock_start  # the recording event's time base

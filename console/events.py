@@ -309,6 +309,8 @@ class ToolEnded(Event):
     output: str | None
     error: str | None
     duration: float | None
+    mocked: bool = False
+    """The tool did not run: ``--mock-tool`` or a live ``mock_tool`` gave its result."""
 
 
 @_event
@@ -373,6 +375,46 @@ class Error(Event):
     level: str
     message: str
     source: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# replay (issue 12)
+
+
+@_event
+@_frozen
+class Recording(Event):
+    """``--record`` started: sample 0 of ``audio.wav`` is at console time ``audio_start``."""
+
+    TYPE: ClassVar[str] = "recording"
+    dir: str
+    audio_start: float | None = None
+
+
+@_event
+@_frozen
+class CommandIssued(Event):
+    """A front end's command that the console carried out (recorded so a replay can repeat
+    the user's side): ``cmd`` is its name, ``args`` its other fields."""
+
+    TYPE: ClassVar[str] = "command"
+    cmd: str
+    args: dict[str, JSONValue] | None = None
+
+
+@_event
+@_frozen
+class ReplayStep(Event):
+    """``agentconsole replay``: the player did one recorded user-side step (``kind``: ``audio``,
+    ``text``, ``say``, ``interrupt``) of turn ``turn`` (0-based) of ``turns``; ``waited`` is
+    how long it waited for the agent (s); ``timed_out`` when the agent never got ready."""
+
+    TYPE: ClassVar[str] = "replay_step"
+    turn: int
+    turns: int
+    kind: str
+    waited: float
+    timed_out: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,6 +530,8 @@ class Start(Command):
     history: dict[str, JSONValue] | None = None
     log_level: str = "info"
     room: dict[str, JSONValue] | None = None
+    mock_tools: dict[str, JSONValue] | None = None
+    """Tool name -> the JSON value it returns instead of running (``--mock-tool``)."""
 
 
 @_command
@@ -509,3 +553,18 @@ class Playout(Command):
     segment: int
     played: float
     interrupted: bool
+
+
+# replay (issue 12)
+
+
+@_command
+@_frozen
+class MockTool(Command):
+    """From now on tool ``name`` returns ``output`` (a JSON value) without running; with
+    ``clear``, it runs again."""
+
+    CMD: ClassVar[str] = "mock_tool"
+    name: str
+    output: JSONValue = None
+    clear: bool = False

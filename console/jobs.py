@@ -197,6 +197,10 @@ class JobPool:
         ]
         return job
 
+    def update_start(self, **fields: Any) -> None:
+        """Change the ``start`` the next promoted job gets (e.g. live tool mocks)."""
+        self._start = dataclasses.replace(self._start, **fields)
+
     def promote(self, job: Job) -> None:
         """Make ``job`` the active one and tell it to load the agent (with the history)."""
         self.active = job

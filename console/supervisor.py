@@ -28,7 +28,7 @@ from typing import Any
 from . import protocol
 from .config import HostConfig
 from .eventlog import EventLog
-from .events import Error, Event, Reload, Start, internal_event_types
+from .events import CommandIssued, Error, Event, Reload, Start, internal_event_types
 from .jobs import Job, JobPool, Spawn, process_spawner
 from .media import MediaRoute, choose_route
 
@@ -133,6 +133,7 @@ class Supervisor:
             agent_file=str(config.agent_file),
             log_level=config.log_level,
             room=route.start_entry(),
+            mock_tools=dict(config.mock_tools) or None,
         )
         pool = self._pool = JobPool(
             self._spawn,
@@ -184,6 +185,11 @@ class Supervisor:
 
     def _handle_command(self, cmd: protocol.Event) -> None:
         name = cmd.get("cmd")
+        if name in ("say", "user_text", "interrupt", "mute", "mock_tool"):
+            # the user's side of the conversation, in events.jsonl for session.json (replay)
+            self.emit(CommandIssued(cmd=name, args={k: v for k, v in cmd.items() if k != "cmd"}))
+        if name == "mock_tool":
+            self._set_mock(cmd)
         if name == "quit":
             self._begin_shutdown()
         elif name == "reload":
@@ -191,7 +197,7 @@ class Supervisor:
         elif name == "mute":
             if self._route is not None:
                 self._route.mute(bool(cmd.get("on", True)))
-        elif name in ("say", "user_text", "interrupt"):
+        elif name in ("say", "user_text", "interrupt", "mock_tool"):
             job = None if self._pool is None else self._pool.active
             if job is None or not job.ready:
                 self.emit(Error(level="warning", message=f"{name}: no agent is running"))
@@ -199,6 +205,16 @@ class Supervisor:
             job.conn.send(cmd)
         else:
             self.emit(Error(level="warning", message=f"unknown command: {name!r}"))
+
+    def _set_mock(self, cmd: protocol.Event) -> None:
+        """Keep a live ``mock_tool`` for the jobs a reload starts (``start.mock_tools``)."""
+        mocks = self.config.mock_tools
+        if cmd.get("clear"):
+            mocks.pop(str(cmd.get("name")), None)
+        else:
+            mocks[str(cmd.get("name"))] = cmd.get("output")
+        if self._pool is not None:
+            self._pool.update_start(mock_tools=dict(mocks) or None)
 
     async def _watch(self) -> None:
         from .watch import debounce, watch_changes

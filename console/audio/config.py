@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["DEFAULT_LATENCY", "AudioConfig"]
 
@@ -47,5 +48,11 @@ class AudioConfig:
     """Start muted (mic frames are silence)."""
     prebuffer: float = 0.06
     """Seconds of agent audio queued before a segment starts playing (avoids gaps)."""
+    mic_source: Any = None
+    """Replay: an object whose ``read(nbytes) -> bytes`` gives each 10 ms of the microphone
+    (PCM16 mono, short or empty = silence), called on the pacer thread; no capture device."""
+    clock_start: float | None = None
+    """The console clock's zero (``time.monotonic()``): the ``recording`` event gives where
+    ``audio.wav`` starts on that clock."""
     status_hz: float = 10.0
     """How often the periodic ``audio`` status event (mic level) is sent; 0: only on change."""

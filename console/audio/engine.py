@@ -113,7 +113,7 @@ class AudioEngine:
             if cfg.input_wav is not None:
                 self._wav = load_wav(cfg.input_wav)
                 self._wav_name = Path(cfg.input_wav).name
-            want_in = cfg.input_wav is None and cfg.use_input_device
+            want_in = cfg.input_wav is None and cfg.mic_source is None and cfg.use_input_device
             want_out = cfg.use_output_device
             self._virtual_in = not want_in
             self._virtual_out = not want_out
@@ -158,6 +158,11 @@ class AudioEngine:
     def start_wav(self) -> None:
         """Start the ``input_wav`` microphone now (with ``wav_waits``); idempotent."""
         self._wav_started = True
+
+    @property
+    def record_start(self) -> float | None:
+        """``time.monotonic()`` of sample 0 of ``audio.wav``, or None when not recording."""
+        return None if self._recorder is None else self._recorder.t0
 
     def play(self, pcm: bytes) -> None:
         """Queue agent audio (PCM16 mono at ``SAMPLE_RATE``, any length). Thread-safe."""
@@ -323,7 +328,13 @@ class AudioEngine:
 
     def _tick(self, t: float) -> None:
         if self._virtual_in:
-            if self._wav is not None and self._wav_started and self._wav_pos < len(self._wav):
+            source = self.config.mic_source
+            if source is not None:
+                chunk = source.read(2 * FRAME)
+                frame = np.zeros(FRAME, dtype=np.int16)
+                n = min(len(chunk), 2 * FRAME) // 2
+                frame[:n] = np.frombuffer(chunk[: 2 * n], dtype="<i2")
+            elif self._wav is not None and self._wav_started and self._wav_pos < len(self._wav):
                 chunk = self._wav[self._wav_pos : self._wav_pos + 2 * FRAME]
                 self._wav_pos += 2 * FRAME
                 frame = np.zeros(FRAME, dtype=np.int16)

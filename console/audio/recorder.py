@@ -61,6 +61,11 @@ class StereoRecorder:
         atexit.register(self.close)
 
     @property
+    def t0(self) -> float:
+        """``time.monotonic()`` of the first sample of the file."""
+        return self._t0
+
+    @property
     def seconds(self) -> float:
         """Length written to disk so far."""
         return self._written / self.rate

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import protocol
-from ..events import AgentSpeech, Audio, Error, Log, Playout, parse_event
+from ..events import AgentSpeech, Audio, Error, Log, Playout, Recording, parse_event
 
 if TYPE_CHECKING:
     from ..jobs import Job
@@ -71,6 +71,10 @@ def open_engine(
                 return None
             config.use_input_device = config.use_output_device = False
             continue
+        if engine.record_start is not None and config.record_dir is not None:
+            zero = config.clock_start if config.clock_start is not None else engine.record_start
+            start = round(engine.record_start - zero, 4)
+            host.emit(Recording(dir=str(config.record_dir), audio_start=start))
         return engine
     return None
 

@@ -56,6 +56,8 @@ class SessionBridge:
         self._tool_ended: dict[str, float] = {}
         self._user_metrics: dict[str, Any] = {}
         self._agent_text_open = False
+        self.mocked: set[str] = set()
+        """Names of the tools that return a mock value (their ``tool_ended`` says so)."""
 
     # -- the framework's console interface ------------------------------------------------
 
@@ -214,6 +216,7 @@ class SessionBridge:
                     duration=round(ended - started, 4)
                     if started is not None
                     else _created_gap(call, output),
+                    mocked=call.name in self.mocked,
                 )
             )
         self.emit_history()

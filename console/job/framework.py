@@ -37,6 +37,7 @@ __all__ = [
     "intercept_run_app",
     "make_job_context",
     "resolve_entrypoints",
+    "set_tool_mocks",
     "tap_session_start",
     "tap_vad",
 ]
@@ -330,3 +331,28 @@ async def seed_history(session: Any, agent: Any, chat_ctx: dict[str, Any]) -> in
     # the session: ``history`` is the live context and there is no public setter
     session.history.items[:0] = list(items)
     return len(items)
+
+
+# replay (issue 12)
+
+
+def set_tool_mocks(session: Any, agent_type: type, mocks: dict[str, Any]) -> bool:
+    """Make ``mocks`` (tool name -> the value it returns) the session's mock set for
+    ``agent_type``, through the framework's ``mock_tools(..., session=...)``. False when this
+    livekit-agents has no session-scoped mocks (the tools then run for real)."""
+    try:
+        from livekit.agents.voice.run_result import mock_tools
+    except ImportError:
+        return False
+
+    def returning(value: Any) -> Callable[[], Awaitable[Any]]:
+        async def mock() -> Any:
+            return value
+
+        return mock
+
+    try:
+        mock_tools(agent_type, {n: returning(v) for n, v in mocks.items()}, session=session)
+    except TypeError:  # mock_tools without session=: only the test-scoped form exists
+        return False
+    return True

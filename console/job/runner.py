@@ -93,6 +93,8 @@ class JobRunner:
         self._exit_code = EXIT_OK
         self._ready_sent = False
         self._host: Any = None  # a hosts.SessionHost: local (mock room) or a LiveKit room
+        self._mocks: dict[str, Any] = {}  # --mock-tool / mock_tool: name -> returned value
+        self._agent_type: type | None = None
 
     def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
@@ -139,6 +141,29 @@ class JobRunner:
                 output.report_playout(int(cmd.segment), float(cmd.played), bool(cmd.interrupted))
         elif isinstance(cmd, ev_.Say | ev_.UserText | ev_.Interrupt):
             self._session_command(cmd)
+        elif isinstance(cmd, ev_.MockTool):
+            if cmd.clear:
+                self._mocks.pop(cmd.name, None)
+            else:
+                self._mocks[cmd.name] = cmd.output
+            self._apply_mocks()
+
+    def _apply_mocks(self) -> None:
+        """Hand the mock set to the framework (``mock_tools(..., session=...)``)."""
+        from . import framework
+
+        session = None if self._bridge is None else self._bridge.session
+        if session is None or self._agent_type is None:
+            return  # applied once the session has started
+        try:  # the current agent (after a handoff, not the first one)
+            agent_type: type = type(session.current_agent)
+        except RuntimeError:
+            agent_type = self._agent_type
+        if framework.set_tool_mocks(session, agent_type, self._mocks):
+            self._bridge.mocked = set(self._mocks)
+        elif self._mocks:
+            message = "mock tools: this livekit-agents has no mock_tools(..., session=...)"
+            self.send(ev_.Error(level="warning", message=message))
 
     def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt) -> None:
         session = None if self._bridge is None else self._bridge.session
@@ -221,7 +246,10 @@ class JobRunner:
         # room-connect mode when the start command has {"name", "url", "identity"}
         host = self._host = choose_host(start.room, self.emit, self._on_room_failed)
 
+        self._mocks = dict(start.mock_tools or {})
+
         async def before_start(session: Any, agent: Any) -> None:
+            self._agent_type = type(agent)
             if self._bridge is not None:
                 host.before_start(self._bridge, session)
             if history:
@@ -230,6 +258,8 @@ class JobRunner:
                     self._log(f"conversation carried over: {carried} items")
 
         async def after_start(session: Any) -> None:
+            if self._mocks:
+                self._apply_mocks()
             if self._bridge is not None:
                 host.after_start(self._bridge, session)
             if not self._ready_sent:
