@@ -94,7 +94,9 @@ class _MainCommand(click.Command):
     (``replay``, ``view``, ``export-test``) runs that instead. Agent files end in ``.py``, so
     the two never collide, and ``agentconsole agent.py ...`` stays as it always was."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         if argv and argv[0] in SUBCOMMANDS:
             from .replay import commands
