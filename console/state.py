@@ -141,6 +141,8 @@ class ToolCall(Item):
     error: str | None = None
     duration: float | None = None
     running: bool = True
+    mocked: bool = False
+    """The tool did not run: a mock gave its result (``--mock-tool``, ``k`` on its card)."""
 
     @property
     def pretty_arguments(self) -> str:
@@ -587,6 +589,7 @@ class SessionState:
         call.output = None if ev.output is None else str(ev.output)
         call.error = str(ev.error) if ev.error else None
         call.duration = _num(ev.duration)
+        call.mocked = bool(ev.mocked)
         if call.duration is None:
             call.duration = max(t - call.t, 0.0)
         call.running = False

@@ -185,14 +185,29 @@ class ToolCard(Static):
     ToolCard.-done {
         border-subtitle-color: $success;
     }
+    ToolCard.-mocked {
+        border: round $warning 60%;
+        border-title-color: $warning;
+    }
+    ToolCard:focus {
+        border: round $accent;
+    }
     ToolCard.-failed {
         border-subtitle-color: $error;
     }
     """
 
+    can_focus = True
+    """Tab selects a card (``k`` then mocks that tool with this result)."""
+    call: ToolCall | None = None
+    """The call shown."""
+
     def show(self, call: ToolCall, now: float, frame: int) -> None:
         """Render ``call``; ``now`` and ``frame`` drive the running indicator."""
-        self.border_title = f"⚙ {call.name}"
+        self.call = call
+        mocked = call.mocked
+        self.border_title = f"⚙ {call.name}" + (" · mocked" if mocked else "")
+        self.set_class(mocked, "-mocked")
         self.set_class(not call.running and call.error is None, "-done")
         self.set_class(call.error is not None, "-failed")
         if call.running:
@@ -343,6 +358,12 @@ class ConversationView(VerticalScroll):
             for placeholder in self.query("#empty"):
                 placeholder.remove()
             self.mount_all(new)
+
+    def clear(self) -> None:
+        """Remove every item (the viewer rebuilds the conversation when scrubbing back)."""
+        self._views.clear()
+        self._running_calls.clear()
+        self.remove_children()
 
     def tick(self, now: float, frame: int) -> None:
         """Advance running tool indicators (called on a timer while any tool runs)."""

@@ -101,6 +101,8 @@ class AgentConsoleApp(App[int]):
         self._last_conversation = 0.0
         self.drains = 0
         """Number of inbox drains (frames caused by events)."""
+        self.mocked_tools: set[str] = set()
+        """Tools mocked live with ``k`` on their card."""
 
     # --- event intake (any thread) ----------------------------------------------------------
 
@@ -337,6 +339,27 @@ class AgentConsoleApp(App[int]):
     def action_interrupt(self) -> None:
         """Interrupt the agent."""
         self.send({"cmd": "interrupt"})
+
+    def action_mock_tool(self) -> None:
+        """On a selected tool card: from now on the tool returns this card's result without
+        running (``mock_tool``); again: it runs for real again."""
+        from agentconsole.widgets import ToolCard
+
+        card = self.focused
+        call = card.call if isinstance(card, ToolCard) else None
+        if call is None:
+            self.notify("select a tool card first (tab)", timeout=3)
+            return
+        if call.name in self.mocked_tools:
+            self.mocked_tools.discard(call.name)
+            self.send({"cmd": "mock_tool", "name": call.name, "clear": True})
+            self.notify(f"{call.name} runs for real again", timeout=4)
+        elif call.running or call.error is not None:
+            self.notify("only a finished call's result can be reused", timeout=3)
+        else:
+            self.mocked_tools.add(call.name)
+            self.send({"cmd": "mock_tool", "name": call.name, "output": call.output})
+            self.notify(f"{call.name} now returns this result (k again: run it)", timeout=4)
 
     def action_reload(self) -> None:
         """Reload the agent now."""

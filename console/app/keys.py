@@ -91,6 +91,15 @@ KEYS: tuple[Key, ...] = (
         palette=("Show / hide logs", "Toggle the logs pane"),
     ),
     Key(
+        "k",
+        "k",
+        "on a selected tool card (tab): mock the tool with this result; again: run it",
+        "mock_tool",
+        "Mock tool",
+        command="mock_tool",
+        footer=False,
+    ),
+    Key(
         "f",
         "f",
         "cycle the log level filter (logs shown)",

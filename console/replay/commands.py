@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import _check_agent_file, _fail, parse_mock_tools
+from ..cli import _check_agent_file, _fail, _stderr_to_log, parse_mock_tools
 from .session_file import SessionFile, SessionFileError, load_session
 
 __all__ = ["export_test", "replay", "view"]
@@ -129,7 +129,9 @@ def view(record_dir: str, output_device: str | None) -> None:
         _fail("the viewer needs a terminal")
     from ..app.view import run_view
 
-    sys.exit(run_view(session, output_device))
+    with _stderr_to_log():
+        code = run_view(session, output_device)
+    sys.exit(code)
 
 
 @click.command("export-test", context_settings=_CTX)

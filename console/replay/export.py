@@ -203,7 +203,9 @@ def export_test_file(session: SessionFile, agent_file: Path, output: Path) -> st
         w(f"        # turn {turn.get('index')}: {json.dumps(text, ensure_ascii=False)}")
         w(f"        result = await session.run(user_input={json.dumps(text, ensure_ascii=False)})")
         expected = [(t.get("name"), t.get("arguments") or {}) for t in tools]
-        w(f"        assert _tool_calls(result) == {expected!r}, _tool_calls(result)")
+        w(f"        expected = {expected!r}")
+        w("        calls = _tool_calls(result)")
+        w('        assert calls == expected, f"tool calls: expected {expected}, got {calls}"')
         for tool in tools:
             args = tool.get("arguments") if isinstance(tool.get("arguments"), dict) else {}
             w(

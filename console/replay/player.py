@@ -219,7 +219,9 @@ class Player:
             elif kind == "interrupt":
                 self._command({"cmd": "interrupt"})
             elif kind == "mock_tool":
-                args: dict[str, Any] = {k: step[k] for k in ("name", "output", "clear") if k in step}
+                args: dict[str, Any] = {
+                    k: step[k] for k in ("name", "output", "clear") if k in step
+                }
                 self._command({"cmd": "mock_tool", **args})
             self._emit(
                 "replay_step",
