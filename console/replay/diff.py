@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,7 +169,10 @@ def _cell(text: str, width: int) -> list[str]:
 def render(diff: Diff, width: int | None = None) -> str:
     """The side-by-side text: one block per turn, a mark on each row that differs, then the
     verdict."""
-    total = width or min(shutil.get_terminal_size((120, 24)).columns, 160)
+    if width is None:
+        # a terminal: its width; a pipe or a CI log: wide, so a reply stays on one line
+        width = shutil.get_terminal_size((200, 24)).columns if sys.stdout.isatty() else 200
+    total = width
     col = max(20, (total - 14) // 2)
     lines: list[str] = []
     lines.append(f"{'':12}{'recorded':<{col}}  replayed")
