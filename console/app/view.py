@@ -90,6 +90,12 @@ class ViewApp(AgentConsoleApp):
         self._follow = self.set_interval(0.05, self._follow_audio, pause=True)
         self.seek(self.cursor)
 
+    def on_unmount(self) -> None:
+        if self._follow is not None:
+            self._follow.stop()
+        if self.player is not None:
+            self.player.stop()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _DISABLED:
             return False
