@@ -1,0 +1,70 @@
+"""``agentconsole view``: space plays the recording from the cursor through a real sound
+device (the PulseAudio rig), the cursor follows what is heard, space pauses. The speaker's
+monitor is captured to check that sound really came out."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "replay"))
+
+from view_helpers import make_recording
+
+pytestmark = [pytest.mark.audio]
+
+
+async def test_space_plays_from_the_cursor(audio_rig: dict[str, str], tmp_path: Path) -> None:
+    from agentconsole.app.view import ViewApp
+    from agentconsole.audio.devices import import_sounddevice, resolve_device
+    from agentconsole.replay.audio_player import RecordingPlayer
+    from agentconsole.replay.session_file import load_session
+    from agentconsole.widgets.timeline import Timeline
+
+    session = load_session(make_recording(tmp_path / "rec"))
+    player = RecordingPlayer(session.audio_path, "vspeaker")
+    sd = import_sounddevice()
+    monitor = resolve_device("vspeaker_monitor", "input")
+    heard: list[float] = []
+    lock = threading.Lock()
+
+    def capture(indata: np.ndarray, frames: int, _t: object, _s: object) -> None:
+        with lock:
+            heard.append(float(np.sqrt(np.mean(indata.astype(np.float64) ** 2))))
+
+    app = ViewApp(session, player)
+    with sd.InputStream(
+        device=monitor.index, channels=1, samplerate=48000, dtype="int16", callback=capture
+    ):
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("home")
+            for _ in range(5):  # 5 s: the user's tone starts at 5.0 (console time)
+                await pilot.press("right")
+            assert app.cursor == 5.0
+            with lock:
+                heard.clear()
+            await pilot.press("space")
+            assert player.playing
+            assert "playing" in str(app.query_one(Timeline).render())
+            # the cursor follows the audio (wait for it, no fixed pause)
+            for _ in range(200):
+                if app.cursor >= 6.0:
+                    break
+                await pilot.pause(0.05)
+            assert app.cursor >= 6.0
+            # what was heard at the cursor is on the screen: the first spoken turn is underway
+            assert app.state.user_state == "speaking"
+            with lock:
+                loudest = max(heard, default=0.0)
+            assert loudest > 1000, f"the speaker monitor heard nothing (rms {loudest:.0f})"
+            await pilot.press("space")
+            assert not player.playing
+            paused_at = app.cursor
+            await pilot.pause(0.1)
+            assert app.cursor == paused_at  # the cursor stays where playback stopped
+            assert "paused" in str(app.query_one(Timeline).render())
+    player.stop()
