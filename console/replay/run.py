@@ -114,8 +114,11 @@ def run_replay(opts: ReplayOptions) -> int:
     )
     sinks: list[Callable[[dict[str, Any]], None]] = []
     lock = threading.Lock()
+    failure: list[str] = []
 
     def on_event(ev: dict[str, Any]) -> None:
+        if ev.get("type") == "job_exited" and ev.get("error"):
+            failure.append(str(ev["error"]).strip().splitlines()[-1])
         player.on_event(ev)
         for sink in sinks:
             sink(ev)
@@ -153,7 +156,9 @@ def run_replay(opts: ReplayOptions) -> int:
         code = _run_headless(supervisor, player)
     player.stop()
     if code and not player.done.is_set():
-        return code
+        reason = failure[-1] if failure else f"exit code {code}"
+        print(f"agentconsole: the replay stopped: {reason}", file=sys.stderr)
+        return 1 if code != 130 else code
     options = {
         "replay_of": str(session.dir),
         "mock_tools": mocks or None,

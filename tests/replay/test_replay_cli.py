@@ -149,3 +149,13 @@ def test_subcommands_keep_the_main_command() -> None:
     assert "--same-replies" in res.stdout
     res = run_cli(str(EXAMPLES / "offline_agent.py"), "--version")
     assert res.returncode == 0 and "agentconsole" in res.stdout
+
+
+def test_replay_against_a_broken_agent(recording: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text('raise RuntimeError("boom at import")\n')
+    res = replay(recording, tmp_path / "out", str(broken))
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines()[-1] == (
+        "agentconsole: the replay stopped: RuntimeError: boom at import"
+    )
