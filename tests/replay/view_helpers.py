@@ -9,9 +9,9 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from test_session_file import EVENTS
 
 from agentconsole.replay.session_file import write_session
-from test_session_file import EVENTS
 
 RATE = 24000
 
