@@ -71,6 +71,7 @@ class _Live:
         self.finals = 0
         self.ref = time.monotonic()
         self.listens = 0
+        self.listens_total = 0
         self.listening = False
         self.listening_since = 0.0
         self.speeches = 0
@@ -95,8 +96,9 @@ class Player:
     ) -> None:
         """``audio(start, end)`` gives the recorded microphone between two times of
         ``audio.wav``; ``command`` sends a command to the console; ``emit(type, **fields)``
-        emits an event. ``final_count``: user finals in the recording (the replay ends after
-        as many, and the agent listening again ``end_listens`` times)."""
+        emits an event. ``final_count``: user finals in the recording; the replay ends after
+        as many, once the agent went back to listening ``end_listens`` times (0 or 1) after
+        the last step."""
         self._user = [u for u in user if u.get("kind") in _PLAYED]
         self._audio = audio
         self._mic = mic
@@ -145,6 +147,7 @@ class Player:
                 listening = ev.get("state") == "listening"
                 if listening and not live.listening:
                     live.listens += 1
+                    live.listens_total += 1
                     live.listening_since = now
                 live.listening = listening
             elif kind == "agent_speech":
@@ -204,11 +207,14 @@ class Player:
 
     def _run(self) -> None:
         total = len(self._user)
+        listens_at_last = 0
         for index, step in enumerate(self._user):
             waited, timed_out = self._wait(self._anchor_ready(step))
             if self._stop or self._live.exited:
                 return
             kind = str(step.get("kind"))
+            with self._cond:
+                listens_at_last = self._live.listens_total
             if kind == "audio":
                 start, end = step["audio"]
                 self._mic.play(self._audio(float(start), float(end)))
@@ -231,14 +237,14 @@ class Player:
                 waited=round(waited, 3),
                 timed_out=timed_out,
             )
-        # the end: the agent answered as many user turns as recorded and listens again
+        # the end: the agent answered as many user turns as recorded and, when the recorded
+        # agent did, went back to listening after the user's last action
         self._wait(
             lambda live, now: (
                 not self._mic.busy
                 and live.finals >= self._final_count
-                and (
-                    self._end_listens == 0 or (live.listening and live.listens >= self._end_listens)
-                )
+                and live.listens_total - listens_at_last >= self._end_listens
+                and (self._end_listens == 0 or live.listening)
                 and now - max(live.listening_since, live.ref) >= _QUIET_END
             )
         )

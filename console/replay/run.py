@@ -63,18 +63,20 @@ def load_mic_track(path: Path) -> Callable[[float, float], bytes]:
     return cut
 
 
-def _end_listens(events: list[dict[str, Any]]) -> int:
-    """How often the recorded agent went back to listening after the last user final."""
-    count, listening = 0, False
+def _end_listens(events: list[dict[str, Any]], user: list[dict[str, Any]]) -> int:
+    """1 when the recorded agent went back to listening after the user's last action (the
+    replay then waits for that too before it ends), else 0."""
+    played = [u for u in user if u.get("kind") != "mute"]
+    last = float(played[-1].get("t") or 0.0) if played else 0.0
+    listening = True
     for ev in events:
-        if ev.get("type") == "user_transcript" and ev.get("final"):
-            count = 0
-        elif ev.get("type") == "agent_state":
-            now = ev.get("state") == "listening"
-            if now and not listening:
-                count += 1
-            listening = now
-    return min(count, 1)
+        if ev.get("type") != "agent_state":
+            continue
+        now = ev.get("state") == "listening"
+        if now and not listening and float(ev.get("t") or 0.0) > last:
+            return 1
+        listening = now
+    return 0
 
 
 def run_replay(opts: ReplayOptions) -> int:
@@ -141,7 +143,7 @@ def run_replay(opts: ReplayOptions) -> int:
         supervisor.command,
         supervisor.emit,
         final_count=finals,
-        end_listens=_end_listens(session.events),
+        end_listens=_end_listens(session.events, session.user),
         timeout=opts.timeout,
     )
 

@@ -159,3 +159,38 @@ def test_replay_against_a_broken_agent(recording: Path, tmp_path: Path) -> None:
     assert res.stderr.strip().splitlines()[-1] == (
         "agentconsole: the replay stopped: RuntimeError: boom at import"
     )
+
+
+def test_typed_turns_and_commands_replay(tmp_path: Path) -> None:
+    """Typed turns and ``say`` are recorded as commands and replayed as commands, in step."""
+    from harness import Headless
+
+    rec = tmp_path / "typed"
+    console = Headless(str(EXAMPLES / "offline_agent.py"), "--no-watch", "--record", str(rec))
+    try:
+        greeting = console.wait_type("agent_turn", timeout=120)
+        console.wait_for(
+            lambda e: (
+                e["type"] == "agent_state" and e["state"] == "listening" and e["t"] >= greeting["t"]
+            ),
+            timeout=30,
+            what="the agent listening after its greeting",
+        )
+        console.send(cmd="user_text", text="what is the weather in Paris")
+        console.wait_type("tool_ended", timeout=60, name="get_weather")
+        console.wait_for(lambda e: e["type"] == "agent_turn" and "Paris" in e["text"], timeout=60)
+        console.send(cmd="say", text="Goodbye.")
+        console.wait_for(
+            lambda e: e["type"] == "agent_turn" and e["text"] == "Goodbye.", timeout=60
+        )
+        assert console.quit() == 0
+    finally:
+        console.close()
+    data = json.loads((rec / "session.json").read_text())
+    assert [u["kind"] for u in data["user"]] == ["text", "say"]
+    assert data["user"][0]["text"] == "what is the weather in Paris"
+    assert data["user"][1]["finals_before"] == 1
+    res = replay(rec, tmp_path / "out")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "OK: every turn matches" in res.stdout
+    assert 'get_weather(city="Paris")' in res.stdout and "Goodbye." in res.stdout
