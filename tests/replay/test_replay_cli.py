@@ -194,3 +194,56 @@ def test_typed_turns_and_commands_replay(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert "OK: every turn matches" in res.stdout
     assert 'get_weather(city="Paris")' in res.stdout and "Goodbye." in res.stdout
+
+
+def test_interrupt_keeps_its_place_in_the_agents_speech(tmp_path: Path) -> None:
+    """An interrupt given while the agent speaks is replayed into the agent's speech (the same
+    offset into it), not at the recorded clock time."""
+    from harness import Headless
+
+    rec = tmp_path / "story"
+    console = Headless(str(EXAMPLES / "offline_agent.py"), "--no-watch", "--record", str(rec))
+    try:
+        greeting = console.wait_type("agent_turn", timeout=120)
+        console.wait_for(
+            lambda e: (
+                e["type"] == "agent_state" and e["state"] == "listening" and e["t"] >= greeting["t"]
+            ),
+            timeout=30,
+            what="the agent listening after its greeting",
+        )
+        console.send(cmd="user_text", text="tell me a story")
+        started = console.wait_for(
+            lambda e: (
+                e["type"] == "agent_speech" and e["state"] == "started" and e["t"] > greeting["t"]
+            ),
+            timeout=60,
+            what="the story starts",
+        )
+        console.wait_for(
+            lambda e: e["type"] == "agent_spoken" and e["t"] > started["t"] + 1.0, timeout=30
+        )
+        console.send(cmd="interrupt")
+        console.wait_for(lambda e: e["type"] == "agent_turn" and e["interrupted"], timeout=30)
+        console.wait_for(
+            lambda e: (
+                e["type"] == "agent_state" and e["state"] == "listening" and e["t"] > started["t"]
+            ),
+            timeout=30,
+        )
+        assert console.quit() == 0
+    finally:
+        console.close()
+    data = json.loads((rec / "session.json").read_text())
+    interrupt = data["user"][-1]
+    assert interrupt["kind"] == "interrupt" and interrupt["anchor"] == "speech"
+    assert interrupt["offset"] >= 1.0
+    assert data["turns"][1]["interrupted"] is True
+    res = replay(rec, tmp_path / "out")
+    assert res.returncode == 0, res.stdout + res.stderr
+    again = json.loads((tmp_path / "out" / "session.json").read_text())
+    replayed = again["user"][-1]
+    assert replayed["kind"] == "interrupt" and replayed["anchor"] == "speech"
+    assert replayed["offset"] >= interrupt["offset"] - 0.01  # waited into the speech
+    assert again["turns"][1]["interrupted"] is True
+    assert again["turns"][1]["reply"]  # cut, but something was said
