@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest_speech import speak
-from harness import EXAMPLES, Headless
+from harness import EXAMPLES
+from replay_helpers import record
 
 RETURN_EDIT = (
     'return f"The {room} lights are on."',
@@ -27,42 +28,6 @@ RULE_EDIT = (
     "llm=ScriptedLLM(replies=REPLIES, greeting=GREETING),",
     "llm=ScriptedLLM(replies=REPLIES, greeting=GREETING, rules=[]),",
 )
-
-
-def record(dest: Path, wav: Path, *extra: str) -> list[dict[str, object]]:
-    """Record the offline example answering ``wav`` into ``dest``; return its events."""
-    console = Headless(
-        str(EXAMPLES / "offline_agent.py"),
-        "--no-watch",
-        "--input-wav",
-        str(wav),
-        "--record",
-        str(dest),
-        *extra,
-    )
-    try:
-        console.wait_type("tool_ended", timeout=120)
-        console.wait_for(
-            lambda e: e["type"] == "agent_turn" and "Done." in str(e.get("text")),
-            timeout=60,
-            what="the reply after the tool",
-        )
-        console.wait_for(
-            lambda e: (
-                e["type"] == "agent_state"
-                and e.get("state") == "listening"
-                and any(
-                    x["type"] == "agent_turn" and "Done." in str(x.get("text"))
-                    for x in console.events
-                )
-            ),
-            timeout=30,
-            what="the agent listening again",
-        )
-        assert console.quit() == 0
-    finally:
-        console.close()
-    return list(console.events)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import record
 from harness import EXAMPLES, ROOT, run_cli
+from replay_helpers import record
 
 pytestmark = pytest.mark.slow
 

@@ -3,10 +3,24 @@ sends ``mock_tool``; ``k`` again sends ``clear``; a mocked call's card is marked
 
 from __future__ import annotations
 
-from conftest import FakeHost, until
+from typing import Any
+
+from textual.pilot import Pilot
 
 from agentconsole.app import AgentConsoleApp
 from agentconsole.widgets import ToolCard
+
+
+async def until(pilot: Pilot[Any], check: Any) -> None:
+    """Pause until ``check()`` holds (the conversation repaints at most 10 times a second)."""
+    for _ in range(200):
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        await pilot.pause(0.05)
+    raise AssertionError("the screen never showed what was expected")
 
 
 def tool(call_id: str, t: float, output: str, mocked: bool = False) -> list[dict[str, object]]:
@@ -33,7 +47,7 @@ def tool(call_id: str, t: float, output: str, mocked: bool = False) -> list[dict
     ]
 
 
-async def test_mock_key_on_a_tool_card(app: AgentConsoleApp, host: FakeHost) -> None:
+async def test_mock_key_on_a_tool_card(app: AgentConsoleApp, host: Any) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         app.feed_events(tool("c1", 1.0, "The kitchen lights are on."))
         await until(pilot, lambda: app.query(ToolCard) and not app.query_one(ToolCard).call.running)
