@@ -89,6 +89,7 @@ async def test_first_job_starts_then_a_spare_is_spawned_once_ready() -> None:
         "history": None,
         "log_level": "debug",
         "room": None,
+        "mock_tools": None,
     }
     assert starts(spare) == []  # the spare waits, warm
     assert h.of_type("job_started") == [{"type": "job_started", "pid": first.pid}]
@@ -263,5 +264,21 @@ async def test_agent_audio_only_from_the_active_job() -> None:
         proc.wire.send({"type": "log", "level": "info", "message": "marker"})
     await until(lambda: len([1 for _, ev in h.seen if ev.get("message") == "marker"]) == 2)
     assert h.audio == [(job.pid, b"\x01\x00" * 240)]
+    await h.pool.stop()
+    await settled()
+
+
+async def test_update_start_reaches_the_next_job() -> None:
+    """A live ``mock_tool`` changes the ``start`` a reload sends (the mocks survive it)."""
+    h = Harness(FakeSpawner(), keep_spare=False)
+    await h.first_job()
+    h.pool.update_start(mock_tools={"turn_on_lights": "mocked"})
+    second = await h.pool.reload()
+    assert second is not None
+    await until(lambda: starts(h.spawner.spawned[-1]))
+    (start,) = starts(h.spawner.spawned[-1])
+    assert start["mock_tools"] == {"turn_on_lights": "mocked"}
+    (first_start,) = starts(h.spawner.spawned[0])
+    assert first_start["mock_tools"] is None
     await h.pool.stop()
     await settled()
