@@ -223,6 +223,18 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     metavar="NAME=JSON|@file",
     help="The tool returns this JSON value without running (repeatable).",
 )
+@click.option(
+    "--turns",
+    is_flag=True,
+    help="Headless: print only `turn` lines (one per user turn, with its timeline).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Headless: exit 3 when no turn completes within S seconds (of the start or the "
+    "previous turn).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -244,6 +256,8 @@ def main(
     identity: str,
     no_local_participant: bool,
     mock_tool: tuple[str, ...],
+    turns: bool,
+    timeout: float | None,
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -263,6 +277,8 @@ def main(
         click.echo(table)
         return
 
+    if (turns or timeout is not None) and not headless:
+        _fail("--turns and --timeout need --headless", 2)
     agent = _check_agent_file(agent_file)
     wav = _check_wav(input_wav)
     _check_devices(input_device, output_device, no_audio)
@@ -307,7 +323,7 @@ def main(
     if headless:
         from .headless import run_headless
 
-        code = run_headless(config)
+        code = run_headless(config, turns_only=turns, turn_timeout=timeout)
     else:
         code = _run_tui(config)
     if config.record_dir is not None:
