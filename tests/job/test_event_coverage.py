@@ -7,6 +7,7 @@ supported one (1.3): a framework release that adds a session event fails here un
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import typing
 
@@ -44,11 +45,15 @@ def test_the_bridge_subscribes_to_every_forwarded_event(caplog: pytest.LogCaptur
 
     from agentconsole.job.bridge import SessionBridge
 
-    sent: list[tuple[str, dict[str, object]]] = []
-    bridge = SessionBridge(conn=None, emit=lambda t, **f: sent.append((t, f)))  # type: ignore[arg-type]
-    session = AgentSession()
-    with caplog.at_level(logging.WARNING):
-        bridge.observe(session)
+    sent: list[object] = []
+    bridge = SessionBridge(conn=None, emit=sent.append)  # type: ignore[arg-type]
+    loop = asyncio.new_event_loop()  # the session wants a loop; other tests may have closed theirs
+    try:
+        session = AgentSession(loop=loop)
+        with caplog.at_level(logging.WARNING):
+            bridge.observe(session)
+    finally:
+        loop.close()
     assert not [r for r in caplog.records if "deprecated" in r.getMessage()]
     installed = set(_framework_events())
     for name in coverage.forwarded():
