@@ -83,6 +83,20 @@ def _check_devices(input_device: str | None, output_device: str | None, no_audio
                 _fail(f"{flag} {spec}: {exc}")
 
 
+def _check_settings(assignments: tuple[str, ...]) -> dict[str, Any]:
+    """``--set NAME=VALUE`` options, checked against the live settings (agentconsole.knobs)."""
+    from .knobs import SettingError, parse_assignment
+
+    settings: dict[str, Any] = {}
+    for text in assignments:
+        try:
+            name, value = parse_assignment(text)
+        except SettingError as exc:
+            _fail(f"--set {exc}")
+        settings[name] = value
+    return settings
+
+
 def _device(spec: str | None) -> str | int | None:
     if spec is None:
         return None
@@ -235,6 +249,13 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     help="Headless: exit 3 when no turn completes within S seconds (of the start or the "
     "previous turn).",
 )
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a turn-taking setting at start, e.g. min_endpointing_delay=0.8 (repeatable).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -258,6 +279,7 @@ def main(
     mock_tool: tuple[str, ...],
     turns: bool,
     timeout: float | None,
+    assignments: tuple[str, ...],
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -280,6 +302,7 @@ def main(
     if (turns or timeout is not None) and not headless:
         _fail("--turns and --timeout need --headless", 2)
     agent = _check_agent_file(agent_file)
+    settings = _check_settings(assignments)
     wav = _check_wav(input_wav)
     _check_devices(input_device, output_device, no_audio)
     from .audio import AudioConfig
@@ -305,6 +328,7 @@ def main(
         watch_paths=[Path(p).resolve() for p in watch_path],
         clock_start=started,
         mock_tools=parse_mock_tools(mock_tool),
+        settings=settings,
     )
     if room is not None:
         from .room.options import configure_room

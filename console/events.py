@@ -584,6 +584,22 @@ class JobClock(Event):
     clock: float
 
 
+# live settings (issue 15)
+
+
+@_event
+@_frozen
+class Settings(Event):
+    """The session's turn-taking settings as the framework has them, at start and after each
+    change. ``values``: framework parameter name -> value; ``overridden``: the names the console
+    set (they outlive a reload until reset); ``code``: the constructor arguments to paste."""
+
+    TYPE: ClassVar[str] = "settings"
+    values: dict[str, JSONValue]
+    overridden: list[str]
+    code: list[str] | None = None
+
+
 # ---------------------------------------------------------------------------------------------
 # Commands
 
@@ -652,6 +668,8 @@ class Start(Command):
     room: dict[str, JSONValue] | None = None
     mock_tools: dict[str, JSONValue] | None = None
     """Tool name -> the JSON value it returns instead of running (``--mock-tool``)."""
+    settings: dict[str, JSONValue] | None = None
+    """Live-settings overrides to apply before the session starts (issue 15)."""
 
 
 @_command
@@ -688,3 +706,26 @@ class MockTool(Command):
     name: str
     output: JSONValue = None
     clear: bool = False
+
+
+# live settings (issue 15)
+
+
+@_command
+@_frozen
+class Set(Command):
+    """Change one turn-taking setting of the running session, by the framework's name; kept as
+    an override (re-applied after a reload) until reset."""
+
+    CMD: ClassVar[str] = "set"
+    name: str
+    value: JSONValue
+
+
+@_command
+@_frozen
+class Reset(Command):
+    """Drop an override (``name``), or all of them (no ``name``): the code's value applies."""
+
+    CMD: ClassVar[str] = "reset"
+    name: str | None = None

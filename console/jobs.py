@@ -169,6 +169,8 @@ class JobPool:
         """Every job process still running (active, spare, retiring)."""
         self.history: dict[str, Any] | None = None
         """The active session's chat context, carried to the next job."""
+        self.settings: dict[str, Any] = dict(start.settings or {})
+        """Live-settings overrides, sent with every ``start`` so they outlive a reload."""
         self.preload: list[str] = []
         """Modules the next job imports ahead (the active job's ``modules`` report)."""
         self.stopping = False
@@ -205,7 +207,8 @@ class JobPool:
         """Make ``job`` the active one and tell it to load the agent (with the history)."""
         self.active = job
         job.started = True
-        job.conn.send(dataclasses.replace(self._start, history=self.history).to_dict())
+        start = dataclasses.replace(self._start, history=self.history, settings=dict(self.settings))
+        job.conn.send(start.to_dict())
         self._emit(JobStarted(pid=job.pid))
 
     async def reload(self) -> Job | None:

@@ -143,6 +143,7 @@ class Supervisor:
             log_level=config.log_level,
             room=route.start_entry(),
             mock_tools=dict(config.mock_tools) or None,
+            settings=dict(config.settings),
         )
         pool = self._pool = JobPool(
             self._spawn,
@@ -212,6 +213,8 @@ class Supervisor:
         elif name == "mute":
             if self._route is not None:
                 self._route.mute(bool(cmd.get("on", True)))
+        elif name in ("set", "reset"):
+            self._settings_command(cmd)
         elif name in ("say", "user_text", "interrupt", "mock_tool"):
             job = None if self._pool is None else self._pool.active
             if job is None or not job.ready:
@@ -230,6 +233,30 @@ class Supervisor:
             mocks[str(cmd.get("name"))] = cmd.get("output")
         if self._pool is not None:
             self._pool.update_start(mock_tools=dict(mocks) or None)
+
+    def _settings_command(self, cmd: protocol.Event) -> None:
+        """Keep the override (the pool sends it with every ``start``) and pass it on now."""
+        from .knobs import SettingError, knob, validate
+
+        pool = self._pool
+        if pool is None:
+            return
+        name = cmd.get("name")
+        try:
+            if cmd["cmd"] == "set":
+                value = validate(str(name), cmd.get("value"))
+                pool.settings[str(name)] = value
+                cmd = {"cmd": "set", "name": name, "value": value}
+            elif name is None:
+                pool.settings.clear()
+            else:
+                pool.settings.pop(knob(str(name)).name, None)
+        except SettingError as exc:
+            self.emit(Error(level="warning", message=f"{cmd['cmd']} {exc}", source="settings"))
+            return
+        job = pool.active
+        if job is not None and job.started and not job.conn.closed:
+            job.conn.send(cmd)
 
     async def _watch(self) -> None:
         from .watch import debounce, watch_changes

@@ -512,3 +512,128 @@ def listen(session: Any, name: str, callback: Callable[[Any], None]) -> None:
     from livekit import rtc
 
     rtc.EventEmitter.on(session, name, callback)
+
+
+# ---------------------------------------------------------------------------------------------
+# live settings (issue 15): read and change a running session's turn-taking options
+#
+# livekit-agents 1.3-1.4 keep them flat on ``session.options`` (``min_endpointing_delay``,
+# ``min_interruption_duration``, ...); 1.5+ group them in ``session.options.turn_handling``
+# (``endpointing.min_delay``, ``interruption.min_duration``, ...). Both read the interruption
+# options from ``session.options`` on every use, so changing them there applies at once;
+# endpointing and turn detection go through the public ``session.update_options``.
+
+_INTERRUPTION_KEYS = {
+    "min_interruption_duration": "min_duration",
+    "min_interruption_words": "min_words",
+    "false_interruption_timeout": "false_interruption_timeout",
+}
+_VAD_KEYS = (
+    "activation_threshold",
+    "deactivation_threshold",
+    "min_speech_duration",
+    "min_silence_duration",
+    "prefix_padding_duration",
+)
+
+
+def uses_turn_handling() -> bool:
+    """True when ``AgentSession`` takes ``turn_handling={...}`` (livekit-agents 1.5+)."""
+    import inspect
+
+    from livekit.agents import AgentSession
+
+    return "turn_handling" in inspect.signature(AgentSession.__init__).parameters
+
+
+def session_vad(session: Any, agent: Any = None) -> Any | None:
+    """The VAD the session's turn-taking uses: the agent's own, else the session's."""
+    own = getattr(agent, "vad", None) if agent is not None else None
+    if own is not None and type(own).__name__ != "NotGiven":
+        return own
+    return getattr(session, "vad", None)
+
+
+def vad_factory(vad: Any) -> str:
+    """How the user builds this VAD, for the code to paste (``silero.VAD.load``)."""
+    module = type(vad).__module__
+    if module.startswith("livekit.plugins.silero"):
+        return "silero.VAD.load"
+    return f"{type(vad).__name__}"
+
+
+def read_vad_options(vad: Any) -> dict[str, Any]:
+    """The VAD's current options that the console can change (empty for an unknown VAD)."""
+    opts = getattr(vad, "_opts", None)
+    if opts is None or not callable(getattr(vad, "update_options", None)):
+        return {}
+    return {
+        name: round(float(getattr(opts, name)), 4)
+        for name in _VAD_KEYS
+        if isinstance(getattr(opts, name, None), int | float)
+    }
+
+
+def apply_vad_option(vad: Any, name: str, value: float) -> None:
+    """``vad.update_options(name=value)``: the VAD and its open streams take it at once."""
+    vad.update_options(**{name: value})
+
+
+def _turn_detection_label(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return type(value).__name__  # a turn detector model: shown by its class
+
+
+def read_session_options(session: Any) -> dict[str, Any]:
+    """The session's endpointing, turn detection and interruption options."""
+    opts = session.options
+    out: dict[str, Any] = {}
+    handling = getattr(opts, "turn_handling", None)
+    if isinstance(handling, dict):  # 1.5+
+        endpointing = handling.get("endpointing") or {}
+        interruption = handling.get("interruption") or {}
+        out["min_endpointing_delay"] = endpointing.get("min_delay")
+        out["max_endpointing_delay"] = endpointing.get("max_delay")
+        for name, key in _INTERRUPTION_KEYS.items():
+            out[name] = interruption.get(key)
+    else:  # 1.3-1.4
+        out["min_endpointing_delay"] = opts.min_endpointing_delay
+        out["max_endpointing_delay"] = opts.max_endpointing_delay
+        for name in _INTERRUPTION_KEYS:
+            out[name] = getattr(opts, name, None)
+    out["turn_detection"] = _turn_detection_label(getattr(session, "turn_detection", None))
+    if hasattr(opts, "aec_warmup_duration"):  # 1.6+
+        out["aec_warmup_duration"] = opts.aec_warmup_duration
+    return out
+
+
+def raw_turn_detection(session: Any) -> Any:
+    """The session's turn detection as the framework has it (a mode or a model)."""
+    return getattr(session, "turn_detection", None)
+
+
+def apply_session_option(session: Any, name: str, value: Any) -> None:
+    """Change one session option now (``name`` is the flat ``AgentSession`` keyword)."""
+    opts = session.options
+    handling = getattr(opts, "turn_handling", None)
+    if name in ("min_endpointing_delay", "max_endpointing_delay"):
+        if isinstance(handling, dict):
+            key = "min_delay" if name == "min_endpointing_delay" else "max_delay"
+            session.update_options(endpointing_opts={key: value})
+        else:
+            session.update_options(**{name: value})
+    elif name == "turn_detection":
+        session.update_options(turn_detection=value)
+    elif name in _INTERRUPTION_KEYS:
+        if isinstance(handling, dict):
+            handling["interruption"][_INTERRUPTION_KEYS[name]] = value
+        else:
+            setattr(opts, name, value)
+    elif name == "aec_warmup_duration":
+        opts.aec_warmup_duration = value
+        # the warm-up starts with the agent's first speech: until then the new length applies
+        if getattr(session, "_aec_warmup_timer", True) is None:
+            session._aec_warmup_remaining = value or 0.0
+    else:
+        raise KeyError(name)

@@ -95,6 +95,7 @@ class JobRunner:
         self._host: Any = None  # a hosts.SessionHost: local (mock room) or a LiveKit room
         self._mocks: dict[str, Any] = {}  # --mock-tool / mock_tool: name -> returned value
         self._agent_type: type | None = None
+        self._settings: Any = None  # live settings (issue 15): .settings.LiveSettings
 
     def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
@@ -147,6 +148,8 @@ class JobRunner:
             else:
                 self._mocks[cmd.name] = cmd.output
             self._apply_mocks()
+        elif isinstance(cmd, ev_.Set | ev_.Reset):
+            self._settings_command(cmd)
 
     def _apply_mocks(self) -> None:
         """Hand the mock set to the framework (``mock_tools(..., session=...)``)."""
@@ -164,6 +167,14 @@ class JobRunner:
         elif self._mocks:
             message = "mock tools: this livekit-agents has no mock_tools(..., session=...)"
             self.send(ev_.Error(level="warning", message=message))
+
+    def _settings_command(self, cmd: ev_.Set | ev_.Reset) -> None:
+        if self._settings is None:  # before start: the console sends overrides with start
+            return
+        if isinstance(cmd, ev_.Set):
+            self._settings.set(str(cmd.name), cmd.value)
+        else:
+            self._settings.reset(None if cmd.name is None else str(cmd.name))
 
     def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt) -> None:
         session = None if self._bridge is None else self._bridge.session
@@ -250,6 +261,8 @@ class JobRunner:
 
         async def before_start(session: Any, agent: Any) -> None:
             self._agent_type = type(agent)
+            if self._settings is not None:
+                self._settings.bind(session, agent)  # the code's values, then the overrides
             if self._bridge is not None:
                 host.before_start(self._bridge, session)
             if history:
@@ -271,11 +284,16 @@ class JobRunner:
                 )
                 if self._bridge is not None:
                     self._bridge.emit_history()
+                if self._settings is not None:
+                    self._settings.emit_settings()
                 # what the next spare should import: after ready, off the critical path
                 folder = Path(start.agent_file).parent
                 self.send(ev_.Modules(names=_preloadable_modules(folder)))
 
         self._bridge = SessionBridge(self._conn, self.send)
+        from .settings import LiveSettings
+
+        self._settings = LiveSettings(self.emit, start.settings or {})
         # in a room, AgentSession.start must use RoomIO on the real room, not the console's IO
         self._bridge.enabled = host.bridge_io
         framework.install_console(self._bridge)
