@@ -268,7 +268,11 @@ def format_value(name: str, value: Any) -> str:
 
 
 def _py(value: Any) -> str:
-    return "None" if value is None else repr(value)
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
 
 
 def code_lines(overrides: dict[str, Any], *, turn_handling: bool, vad: str) -> list[str]:
@@ -304,6 +308,6 @@ def code_lines(overrides: dict[str, Any], *, turn_handling: bool, vad: str) -> l
             sections.setdefault(section, []).append(f'"{key}": {_py(overrides[k.name])}')
     parts = list(sections.pop("", []))
     parts += [f'"{s}": {{{", ".join(items)}}}' for s, items in sections.items()]
-    args = ([f"turn_handling={{{', '.join(parts)}}}"] if parts else []) + top
-    lines.append(f"AgentSession({', '.join(args)})")
+    kwargs = ([f"turn_handling={{{', '.join(parts)}}}"] if parts else []) + top
+    lines.append(f"AgentSession({', '.join(kwargs)})")
     return lines
