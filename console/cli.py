@@ -383,12 +383,15 @@ def _run_tui(config: Any) -> int:
     from .supervisor import Supervisor
 
     audio = config.audio
+    # --no-audio opens no device: None, shown as "off" in the header and the mic row
+    mic = audio is not None and (audio.input_wav is not None or audio.use_input_device)
+    speaker = audio is not None and audio.use_output_device
     info = ConsoleInfo(
         agent_file=str(config.agent_file),
         mode="room" if config.room is not None else "local",
         room=None if config.room is None else config.room.name,
-        input_device=None if audio is None else _describe(audio.input_wav, audio.input_device),
-        output_device=None if audio is None else _describe(None, audio.output_device),
+        input_device=_describe(audio.input_wav, audio.input_device) if mic else None,
+        output_device=_describe(None, audio.output_device) if speaker else None,
         livekit_agents_version=_agents_version(),
         record_dir=None if config.record_dir is None else str(config.record_dir),
     )
@@ -447,10 +450,11 @@ def _agents_version() -> str:
         return "not installed"
 
 
-def _describe(wav: Path | None, device: str | int | None) -> str:
+def _describe(wav: Path | None, device: str | int | None) -> str | None:
+    """What the header shows until the audio engine names the device it opened."""
     if wav is not None:
-        return f"WAV {wav.name}"
-    return "default" if device is None else str(device)
+        return f"{wav.name} (WAV)"
+    return "…" if device is None else str(device)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -249,6 +249,9 @@ class AudioStatus:
     """Microphone level in dBFS (-100..0), as on the wire; the meter maps it to its bar."""
     underruns: int = 0
     problem: str | None = None
+    reported: bool = False
+    """True once the audio engine named the devices: ``input``/``output`` of None then mean
+    that none is open (``--no-audio``)."""
 
 
 @dataclass
@@ -257,7 +260,7 @@ class Changes:
 
     parts: set[str] = field(default_factory=set)
     """Any of ``conversation``, ``vad``, ``states``, ``latency``, ``header``, ``logs``,
-    ``notices``."""
+    ``notices``, ``settings``."""
     items: list[Item] = field(default_factory=list)
     """Conversation items added or changed, in id order (new items are always the newest)."""
 
@@ -333,6 +336,10 @@ class SessionState:
         self.notices: deque[Notice] = deque(maxlen=100)
         self.notice_total = 0
         self.reloads = 0
+        # live settings (issue 15): the latest ``settings`` event
+        self.settings: dict[str, Any] = {}
+        self.overridden: list[str] = []
+        self.settings_code: list[str] = []
         self._next_id = 0
         self._user: UserTurn | None = None
         self._streaming: AgentTurn | None = None
@@ -656,6 +663,8 @@ class SessionState:
         # A status from the engine names every field; a partial one (mute with no audio
         # engine) only changes what it names.
         audio = self.audio
+        if "input" in given:
+            audio.reported = True
         for name in ("input", "output", "problem"):
             if name in given:
                 value = getattr(ev, name)
@@ -676,6 +685,13 @@ class SessionState:
         if isinstance(ev.participants, list):
             self.participants = [str(p) for p in ev.participants]
         self._touch("header")
+
+    def _on_settings(self, ev: events.Settings, t: float) -> None:
+        if isinstance(ev.values, dict):
+            self.settings = dict(ev.values)
+        self.overridden = [str(n) for n in ev.overridden or []]
+        self.settings_code = [str(line) for line in ev.code or []]
+        self._touch("settings", "vad")
 
 
 _Handler = Callable[[SessionState, Any, float], None]
@@ -699,6 +715,7 @@ _HANDLERS: dict[type[events.Event], _Handler] = {
     events.Error: SessionState._on_error,
     events.AgentSpeech: SessionState._on_agent_speech,
     events.Room: SessionState._on_room,
+    events.Settings: SessionState._on_settings,
 }
 """Handler per event class (``audio`` is dispatched apart: it needs the fields given)."""
 

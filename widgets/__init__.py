@@ -12,6 +12,7 @@ from agentconsole.widgets.conversation import (
 )
 from agentconsole.widgets.latency import LatencyPanel
 from agentconsole.widgets.logs import LogsPane
+from agentconsole.widgets.settings import SettingsPanel
 from agentconsole.widgets.status import HeaderBar, SessionPanel
 from agentconsole.widgets.vad_graph import VadGraph
 
@@ -24,6 +25,7 @@ __all__ = [
     "LogsPane",
     "MarkerView",
     "SessionPanel",
+    "SettingsPanel",
     "ToolCard",
     "UserTurnView",
     "VadGraph",

@@ -47,6 +47,8 @@ class LatencyPanel(Widget):
         self._last: TurnLatency | None = None
         self._turns = 0
         self._pct: Callable[[str, float], float | None] = lambda name, q: None
+        self._columns = 3
+        self._label = 15
 
     def update_latency(
         self,
@@ -64,10 +66,15 @@ class LatencyPanel(Widget):
         last = self._last
         if last is None:
             return Content.styled("no turns yet", "$text-muted italic")
+        # a narrow panel (a small terminal) drops p95, then p50, before the labels get short
+        width = self.size.width or 38
+        self._columns = max(1, min(3, (width - 2 - 11) // 7))
+        self._label = min(max(width - 2 - 7 * self._columns, 6), 15)
+        heads = ("last", "p50", "p95")[: self._columns]
         rows: list[Content] = [
             Content.assemble(
-                (f"{'':<17}", ""),
-                (f"{'last':>7}{'p50':>7}{'p95':>7}", "$text-muted"),
+                (" " * (self._label + 2), ""),
+                ("".join(f"{h:>7}" for h in heads), "$text-muted"),
             )
         ]
         for name, label, color in STAGES:
@@ -82,12 +89,18 @@ class LatencyPanel(Widget):
         p95 = self._pct(name, 95)
         p95_style = "$error" if name == "e2e" and p95 is not None and p95 >= E2E_WARN else ""
         swatch = ("■ ", color) if name != "e2e" else ("  ", "")
-        return Content.assemble(
-            swatch,
-            (f"{label:<15}", "$text-muted" if name != "e2e" else "bold"),
+        width = min(self._label, 15)
+        if len(label) > width:
+            label = label[: width - 1] + "…"
+        cells = [
             (f"{format_seconds(value):>7}", value_style),
             (f"{format_seconds(self._pct(name, 50)):>7}", "$text-muted"),
             (f"{format_seconds(p95):>7}", p95_style or "$text-muted"),
+        ][: self._columns]
+        return Content.assemble(
+            swatch,
+            (f"{label:<{self._label}}", "$text-muted" if name != "e2e" else "bold"),
+            *cells,
         )
 
     def _bar(self, last: TurnLatency) -> Content:

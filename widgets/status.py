@@ -81,6 +81,7 @@ class SessionPanel(Widget):
         self.user_state = "listening"
         self.agent_state = "initializing"
         self.problem: str | None = None
+        self.mic = True
         self._painted_once = False
 
     def update_state(
@@ -91,12 +92,22 @@ class SessionPanel(Widget):
         user_state: str,
         agent_state: str,
         problem: str | None = None,
+        mic: bool = True,
     ) -> None:
-        """Set what to show (``level`` in dBFS); repaint only when something visible changed."""
-        shown = (self._cells(level), muted, user_state, agent_state, problem)
-        was = (self._cells(self.level), self.muted, self.user_state, self.agent_state, self.problem)
+        """Set what to show (``level`` in dBFS); repaint only when something visible changed.
+        ``mic`` False: no microphone is open (``--no-audio``)."""
+        shown = (self._cells(level), muted, user_state, agent_state, problem, mic)
+        was = (
+            self._cells(self.level),
+            self.muted,
+            self.user_state,
+            self.agent_state,
+            self.problem,
+            self.mic,
+        )
         if shown == was and self._painted_once:
             return
+        self.mic = mic
         self._painted_once = True
         self.level = level
         self.muted = muted
@@ -113,15 +124,16 @@ class SessionPanel(Widget):
     @property
     def meter(self) -> float:
         """The fill of the mic meter as shown (0..1; 0 while muted)."""
-        return 0.0 if self.muted else meter_fraction(self.level)
+        return 0.0 if self.muted or not self.mic else meter_fraction(self.level)
 
     def render(self) -> Content:
         width = self.size.width
-        badge = (
-            Content.styled(" MUTED ", "bold $text-error on $error-muted")
-            if self.muted
-            else Content.styled(" live ", "$text-success on $success-muted")
-        )
+        if not self.mic:
+            badge = Content.styled(" off ", "$text-muted on $panel")
+        elif self.muted:
+            badge = Content.styled(" MUTED ", "bold $text-error on $error-muted")
+        else:
+            badge = Content.styled(" live ", "$text-success on $success-muted")
         bar_width = max(width - 6 - badge.cell_length - 1, 4)
         mic = Content.assemble(
             ("mic   ", "$text-muted"),
@@ -150,9 +162,7 @@ class HeaderBar(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._left = Content("agentconsole")
-        self._right = Content("")
-        self._version = Content("")
+        self._layouts: list[tuple[Content, Content]] = [(Content("◆ agentconsole"), Content(""))]
 
     def update_header(
         self,
@@ -168,43 +178,62 @@ class HeaderBar(Widget):
         muted: bool,
         recording: bool,
     ) -> None:
-        """Set the fields and repaint."""
+        """Set the fields and repaint. A device of ``None`` is shown as ``off`` (none open)."""
         sep = (" · ", "$text-muted 60%")
         glyph, style = JOB_STYLES.get(job_state, ("○", "$foreground"))
-        job = f"{glyph} {job_state}" + (f" (pid {pid})" if pid and job_state == "ready" else "")
+        job = f"{glyph} {job_state}"
+        with_pid = job + (f" (pid {pid})" if pid and job_state == "ready" else "")
         where = f"room {room}" if mode == "room" and room else mode
-        left: list[tuple[str, str] | str | Content] = [
-            ("◆ agentconsole", "bold $accent"),
-            "  ",
-            (agent_file, "bold $foreground"),
-            sep,
-            (where, "$secondary"),
-            sep,
-            (job, style),
-        ]
+        badges: list[tuple[str, str] | str] = []
         if muted:
-            left += ["  ", (" MUTED ", "bold $text-error on $error-muted")]
+            badges += ["  ", (" MUTED ", "bold $text-error on $error-muted")]
         if recording:
-            left += ["  ", ("● REC", "bold $error")]
-        right: list[tuple[str, str] | str | Content] = [
-            ("in ", "$text-muted"),
-            (input_device or "default", "$foreground"),
-            ("  out ", "$text-muted"),
-            (output_device or "default", "$foreground"),
-        ]
-        self._left = Content.assemble(*left)
-        self._right = Content.assemble(*right)
-        self._version = (
+            badges += ["  ", ("● REC", "bold $error")]
+        name = agent_file.rsplit("/", 1)[-1]
+
+        def left(brand: str, file: str | None, state: str) -> Content:
+            parts: list[tuple[str, str] | str] = [(brand, "bold $accent")]
+            if file:
+                parts += [" " if brand == "◆" else "  ", (file, "bold $foreground")]
+            parts += [sep, (where, "$secondary"), sep, (state, style), *badges]
+            return Content.assemble(*parts)
+
+        def devices(limit: int) -> Content:
+            def cut(text: str | None) -> str:
+                text = text or "off"
+                return text if len(text) <= limit else text[: limit - 1] + "…"
+
+            return Content.assemble(
+                ("in ", "$text-muted"),
+                (cut(input_device), "$foreground" if input_device else "$text-muted"),
+                ("  out ", "$text-muted"),
+                (cut(output_device), "$foreground" if output_device else "$text-muted"),
+            )
+
+        version = (
             Content.assemble(sep, (f"livekit-agents {agents_version}", "$text-muted"))
             if agents_version
             else Content("")
         )
+        full = left("◆ agentconsole", agent_file, with_pid)
+        short = left("◆", name, with_pid)
+        shorter = left("◆", name, job)
+        # richest first; a narrow terminal drops the version, the path, the pid, the devices'
+        # full names, then the devices, but never the job state, the mode or the badges
+        self._layouts = [
+            (full, devices(40) + version),
+            (full, devices(40)),
+            (short, devices(40)),
+            (shorter, devices(24)),
+            (shorter, devices(12)),
+            (shorter, Content("")),
+            (left("◆", None, job), Content("")),
+        ]
         self.refresh()
 
     def render(self) -> Content:
-        # Drop the least useful parts first when the terminal is narrow.
-        for right in (self._right + self._version, self._right, Content("")):
-            gap = self.size.width - self._left.cell_length - right.cell_length
-            if gap >= 2:
-                return Content.assemble(self._left, " " * gap, right)
-        return self._left
+        for left, right in self._layouts:
+            gap = self.size.width - left.cell_length - right.cell_length
+            if gap >= 2 or (not right and gap >= 0):
+                return Content.assemble(left, " " * gap, right)
+        return self._layouts[-1][0]

@@ -140,6 +140,13 @@ class VadGraph(Widget):
             return [False] * cols, [None] * cols, [None] * cols
         return column_overlays(self._now, self.window, cols, self._discards, self._eot, self._marks)
 
+    def set_threshold(self, threshold: float) -> None:
+        """Move the threshold line (the VAD's activation threshold) and repaint."""
+        if threshold != self.threshold:
+            self.threshold = threshold
+            self._painted = self._signature()
+            self.refresh()
+
     def _signature(self) -> tuple[object, ...]:
         """What the rendered picture depends on, at the resolution it is drawn with."""
         cols = max(self.size.width - _AXIS, 1)
@@ -154,7 +161,7 @@ class VadGraph(Widget):
         footer = (f"{last.probability:4.2f}", last.speaking) if last else None
         discarded, eot, marks = self._overlays(cols)
         eot_cells = tuple(None if p is None else round(p * eighths) for p in eot)
-        return (self.size, cells, footer, tuple(discarded), eot_cells, tuple(marks))
+        return (self.size, self.threshold, cells, footer, tuple(discarded), eot_cells, tuple(marks))
 
     @property
     def sample_count(self) -> int:
@@ -174,7 +181,9 @@ class VadGraph(Widget):
         lines: list[Content] = []
         for row in range(rows):
             base = (rows - 1 - row) * 8
-            label = "1.0 " if row == 0 else (" .5 " if row == thr_row else "    ")
+            label = "1.0 " if row == 0 else "    "
+            if row == thr_row:
+                label = f"{self.threshold:.2f}".lstrip("0")[:3] + " "
             parts: list[tuple[str, str]] = [(label, "$text-muted")]
             for col, bucket in enumerate(buckets):
                 text, style = self._cell(bucket, base, row == thr_row)
@@ -208,7 +217,7 @@ class VadGraph(Widget):
             shade = " on $success 25%" if speaking else ""
         if fill == 0:
             if on_threshold:
-                return ("╌", f"$warning 70%{shade}")
+                return (self._thr_glyph, f"$warning 70%{shade}")
             return (" ", shade.strip())
         color = "$accent" if high else "$primary 70%"
         return (_BLOCKS[fill], f"{color}{shade}")
@@ -226,6 +235,8 @@ class VadGraph(Widget):
             ("● speech", "bold $success") if speaking else ("○ silence", "$text-muted"),
         )
         right = f"-{self.window:g}s … now"
+        if cols + _AXIS - left.cell_length - len(right) < 1:
+            right = f"-{self.window:g}s"  # a narrow panel
         gap = max(cols + _AXIS - left.cell_length - len(right), 1)
         return Content.assemble(left, " " * gap, (right, "$text-muted"))
 

@@ -33,6 +33,7 @@ from agentconsole.widgets import (
     LatencyPanel,
     LogsPane,
     SessionPanel,
+    SettingsPanel,
     VadGraph,
 )
 from agentconsole.widgets.waterfall import Waterfall
@@ -159,9 +160,24 @@ class AgentConsoleApp(App[int]):
                     turn_box.border_title = "Turn"
                     turn_box.border_subtitle = "↑↓ or click a turn · c: LLM input"
                     yield Waterfall(id="waterfall")
+                with Vertical(id="settings-box", classes="box") as settings_box:
+                    settings_box.border_title = "Settings"
+                    settings_box.border_subtitle = "←→ change · x reset"
+                    yield SettingsPanel(id="settings")
         with Vertical(id="prompt-bar"):
             yield Input(id="prompt")
         yield Footer()
+
+    def on_resize(self) -> None:
+        """Below 120 columns the footer goes compact and drops the palette key (ctrl+p still
+        works), so it keeps every key of the app up to Quit at 80 columns."""
+        narrow = self.size.width < 120
+        try:
+            footer = self.query_one(Footer)
+        except NoMatches:
+            return
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
 
     def on_mount(self) -> None:
         self._spinner = self.set_interval(0.1, self._tick_spinner, pause=True)
@@ -236,6 +252,18 @@ class AgentConsoleApp(App[int]):
             self._render_logs()
         if "notices" in parts:
             self._render_notices()
+        if "settings" in parts:
+            self._render_settings()
+
+    def _render_settings(self) -> None:
+        state = self.state
+        self.query_one(SettingsPanel).update_settings(
+            state.settings, state.overridden, state.settings_code
+        )
+        threshold = state.settings.get("activation_threshold")
+        if isinstance(threshold, int | float):
+            self.query_one(VadGraph).set_threshold(float(threshold))
+            self.query_one("#vad-box").border_subtitle = f"threshold {threshold:g}"
 
     def _schedule_conversation(self) -> None:
         if self._conversation_due is not None:
@@ -281,6 +309,7 @@ class AgentConsoleApp(App[int]):
             user_state=self.state.user_state,
             agent_state=self.state.agent_state,
             problem=audio.problem,
+            mic=(audio.input if audio.reported else self.info.input_device) is not None,
         )
 
     def _render_latency(self) -> None:
@@ -334,8 +363,8 @@ class AgentConsoleApp(App[int]):
             room=info.room,
             job_state=state.job_state,
             pid=state.job_pid,
-            input_device=state.audio.input or info.input_device,
-            output_device=state.audio.output or info.output_device,
+            input_device=state.audio.input if state.audio.reported else info.input_device,
+            output_device=state.audio.output if state.audio.reported else info.output_device,
             agents_version=state.agents_version,
             muted=state.audio.muted,
             recording=info.record_dir is not None,
@@ -422,6 +451,25 @@ class AgentConsoleApp(App[int]):
             self._log_seen = self.state.log_total
             logs.set_min_level(logs.min_level, self.state.logs)
 
+    def action_toggle_settings(self) -> None:
+        """Show or hide the live settings panel (it takes the latency panel's place)."""
+        right = self.query_one("#right")
+        shown = not right.has_class("-settings")
+        right.set_class(shown, "-settings")
+        if shown:
+            # focus once the panel is displayed (a hidden widget cannot take the focus)
+            self.call_after_refresh(self.query_one(SettingsPanel).focus)
+        else:
+            self.query_one(ConversationView).focus()
+
+    @on(SettingsPanel.Changed)
+    def _on_setting_changed(self, event: SettingsPanel.Changed) -> None:
+        self.send({"cmd": "set", "name": event.name, "value": event.value})
+
+    @on(SettingsPanel.Reset)
+    def _on_setting_reset(self, event: SettingsPanel.Reset) -> None:
+        self.send({"cmd": "reset", "name": event.name})
+
     def action_log_level(self) -> None:
         """Cycle the logs pane's minimum level."""
         logs = self.query_one(LogsPane)
@@ -451,12 +499,15 @@ class AgentConsoleApp(App[int]):
         prompt.focus()
 
     def action_close_prompt(self) -> None:
-        """Leave the input line without sending."""
+        """Leave the input line without sending (or close the settings panel)."""
+        if self._prompt_mode is None and self.query_one("#right").has_class("-settings"):
+            self.action_toggle_settings()
+            return
         self._close_prompt()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_prompt":
-            return self._prompt_mode is not None
+            return self._prompt_mode is not None or self.query_one("#right").has_class("-settings")
         if action == "log_level":
             shown: bool = self.query_one(LogsPane).has_class("-shown")
             return shown

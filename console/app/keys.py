@@ -100,6 +100,14 @@ KEYS: tuple[Key, ...] = (
         footer=False,
     ),
     Key(
+        "u",
+        "u",
+        "live settings: ↑↓ select, ←→ change, x reset",
+        "toggle_settings",
+        "Settings",
+        palette=("Settings", "Tune turn-taking live"),
+    ),
+    Key(
         "f",
         "f",
         "cycle the log level filter (logs shown)",
@@ -138,7 +146,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "escape",
         "esc",
-        "in the input line: leave without sending",
+        "leave the input line (without sending) or the settings panel",
         "close_prompt",
         "Leave input",
         footer=False,

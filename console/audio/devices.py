@@ -17,6 +17,7 @@ from .errors import AudioError
 
 __all__ = [
     "DeviceInfo",
+    "display_name",
     "format_device_table",
     "import_sounddevice",
     "list_devices",
@@ -168,3 +169,51 @@ def rescan_devices() -> None:
 
 def _channels(d: DeviceInfo, kind: Kind) -> int:
     return d.max_input_channels if kind == "input" else d.max_output_channels
+
+
+# ALSA devices that stand for the sound server's default device rather than naming one
+_SERVER_ALIASES = frozenset({"default", "pulse", "sysdefault", "pipewire"})
+
+
+def display_name(dev: DeviceInfo, kind: Kind) -> str:
+    """The name to show for ``dev``: for ALSA's ``default``/``pulse`` (the sound server's
+    default device), the name of the device the server really uses; otherwise ``dev.name``."""
+    if dev.name.lower() not in _SERVER_ALIASES:
+        return dev.name
+    return _server_default(kind) or dev.name
+
+
+def _server_default(kind: Kind) -> str | None:
+    """The PulseAudio/PipeWire default source or sink's description (``pactl``), if any."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pactl") is None:
+        return None
+    try:
+        info = subprocess.run(
+            ["pactl", "info"], capture_output=True, text=True, timeout=2, check=False
+        ).stdout
+        label = "Default Source:" if kind == "input" else "Default Sink:"
+        name = next(
+            (ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith(label)), ""
+        )
+        if not name:
+            return None
+        listing = subprocess.run(
+            ["pactl", "list", "sources" if kind == "input" else "sinks"],
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = False
+    for line in listing.splitlines():
+        text = line.strip()
+        if text.startswith("Name:"):
+            found = text.split(":", 1)[1].strip() == name
+        elif found and text.startswith("Description:"):
+            return text.split(":", 1)[1].strip() or name
+    return name

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from ..protocol import AUDIO_FRAME_SAMPLES, SAMPLE_RATE
 from .aec import EchoCanceller
 from .config import AudioConfig
-from .devices import DeviceInfo, import_sounddevice, resolve_device
+from .devices import DeviceInfo, display_name, import_sounddevice, resolve_device
 from .errors import AudioError
 from .pacer import Pacer
 from .playout import Finished, PlayoutBuffer
@@ -132,11 +132,11 @@ class AudioEngine:
                 self._apm = EchoCanceller(SAMPLE_RATE, echo=out_dev is not None)
             if out_dev is not None:
                 self._out_stream = self._open(out_dev, "output")
-                self._out_name = out_dev.name
+                self._out_name = display_name(out_dev, "output")
                 self.out_latency = float(self._out_stream.latency)
             if in_dev is not None:
                 self._in_stream = self._open(in_dev, "input")
-                self._in_name = in_dev.name
+                self._in_name = display_name(in_dev, "input")
                 self.in_latency = float(self._in_stream.latency)
             if self._apm is not None:
                 self._apm.set_delay(self.in_latency + self.out_latency)
