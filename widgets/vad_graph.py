@@ -217,7 +217,7 @@ class VadGraph(Widget):
             shade = " on $success 25%" if speaking else ""
         if fill == 0:
             if on_threshold:
-                return (self._thr_glyph, f"$warning 70%{shade}")
+                return ("╌", f"$warning 70%{shade}")
             return (" ", shade.strip())
         color = "$accent" if high else "$primary 70%"
         return (_BLOCKS[fill], f"{color}{shade}")
