@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Tmux:
-    """A private tmux server with one 120x40 window."""
+    """A private tmux server with one 80x24 window (a common default terminal)."""
 
     def __init__(self, socket: Path, command: str) -> None:
         self.base = ["tmux", "-S", str(socket)]
@@ -42,9 +42,9 @@ class Tmux:
                 "-s",
                 "t",
                 "-x",
-                "120",
+                "80",
                 "-y",
-                "40",
+                "24",
             ],
             check=True,
         )
@@ -94,8 +94,12 @@ def tmux(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
 
 def test_a_user_session_in_a_real_terminal(tmux: tuple[Tmux, Path]) -> None:
     session, after = tmux
-    screen = session.wait_for("ready (pid", timeout=90)
-    assert "offline_agent.py" in screen and "i Interrupt" in screen and "q Quit" in screen
+    # 80x24: the header keeps the job state and the mode, the footer every key up to Quit
+    screen = session.wait_for("● ready", timeout=90)
+    header, footer = screen.splitlines()[0], screen.rstrip().splitlines()[-1]
+    assert "offline_agent.py" in header and "local" in header
+    assert "in kitchen.wav (WAV)" in header  # the input the console really uses
+    assert "i Interrupt" in footer and "u Settings" in footer and "q Quit" in footer
     screen = session.wait_for("turn_on_lights", timeout=120)
     screen = session.wait_for("The kitchen lights are on.", timeout=60)
     assert '"room": "kitchen"' in screen
@@ -106,6 +110,16 @@ def test_a_user_session_in_a_real_terminal(tmux: tuple[Tmux, Path]) -> None:
     session.keys("-l", "hello there")
     session.keys("Enter")
     session.wait_for("How can I help you today?", timeout=60)
+
+    # u: the settings panel; right raises the VAD threshold on the running session, and the
+    # graph's subtitle follows the job's report
+    session.keys("u")
+    session.wait_for("activation_threshold", timeout=10)
+    session.keys("Right")
+    screen = session.wait_for("threshold 0.55", timeout=20)
+    assert "silero.VAD.load(" in screen  # the code to paste
+    session.keys("u")
+    session.wait_for("Latency", timeout=10)
 
     consoles = [
         p
