@@ -46,7 +46,8 @@ def test_set_before_speaking_delays_the_end_of_turn_and_outlives_a_reload(
             what="the settings with the override",
         )
         assert changed["values"]["min_endpointing_delay"] == 2.0
-        assert changed["code"] == ['AgentSession(turn_handling={"endpointing": {"min_delay": 2.0}})']
+        code = 'AgentSession(turn_handling={"endpointing": {"min_delay": 2.0}})'
+        assert changed["code"] == [code]
 
         metrics = _spoken_turn_metrics(console)
         assert metrics["eou_delay"] >= 2.0, metrics
