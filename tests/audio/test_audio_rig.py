@@ -226,3 +226,18 @@ def test_device_table_lists_rig_devices() -> None:
     assert "vspeaker_monitor" in table and "input,output" in table
     assert resolve_device("VMIC", "input").name == "vmic"
     assert resolve_device(None, "output").name == "default"
+
+
+def test_default_devices_are_named_by_the_sound_server(make_engine: Any) -> None:
+    """ALSA's ``default`` stands for the sound server's default device: the ``audio`` event (and
+    so the header) names that device, not ``default``."""
+    engine, c = make_engine(AudioConfig(aec=False))
+    engine.start()
+    assert wait_for(lambda: bool(c.statuses), 2.0)
+    status = c.statuses[-1]
+    assert status["input"] == "VirtualMic" and status["output"] == "VirtualSpeaker", status
+    # a device named outright keeps its own name
+    engine, c = make_engine(AudioConfig(aec=False, input_device="vmic", use_output_device=False))
+    engine.start()
+    assert wait_for(lambda: bool(c.statuses), 2.0)
+    assert c.statuses[-1]["input"] == "vmic"
