@@ -96,6 +96,7 @@ class JobRunner:
         self._mocks: dict[str, Any] = {}  # --mock-tool / mock_tool: name -> returned value
         self._agent_type: type | None = None
         self._settings: Any = None  # live settings (issue 15): .settings.LiveSettings
+        self._early_settings: list[ev_.Set | ev_.Reset] = []  # set/reset before _run_agent began
 
     def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
@@ -169,7 +170,8 @@ class JobRunner:
             self.send(ev_.Error(level="warning", message=message))
 
     def _settings_command(self, cmd: ev_.Set | ev_.Reset) -> None:
-        if self._settings is None:  # before start: the console sends overrides with start
+        if self._settings is None:  # start is read, the agent not begun: keep it for then
+            self._early_settings.append(cmd)
             return
         if isinstance(cmd, ev_.Set):
             self._settings.set(str(cmd.name), cmd.value)
@@ -294,6 +296,9 @@ class JobRunner:
         from .settings import LiveSettings
 
         self._settings = LiveSettings(self.emit, start.settings or {})
+        for early in self._early_settings:
+            self._settings_command(early)
+        self._early_settings.clear()
         # in a room, AgentSession.start must use RoomIO on the real room, not the console's IO
         self._bridge.enabled = host.bridge_io
         framework.install_console(self._bridge)
