@@ -174,6 +174,8 @@ class AgentConsoleApp(App[int]):
         narrow = self.size.width < 120
         try:
             footer = self.query_one(Footer)
+            # a short terminal: the settings panel also takes the session panel's place
+            self.query_one("#right").set_class(self.size.height < 34, "-short")
         except NoMatches:
             return
         footer.compact = narrow
