@@ -7,13 +7,12 @@ after the change. The others use the recording host to check the commands the ke
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INFO, FakeHost, frozen_clock, settle
+from conftest import INFO, FakeHost, caught_up, frozen_clock, wait_for
 from textual.pilot import Pilot
 
 from agentconsole.app import AgentConsoleApp, ConsoleInfo
@@ -36,14 +35,6 @@ SETTINGS = {
     "overridden": [],
     "code": [],
 }
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 def threshold_row(graph: VadGraph) -> int:
@@ -78,25 +69,24 @@ async def test_the_panel_moves_the_threshold_of_the_running_vad(
     running: tuple[AgentConsoleApp, Pilot[Any]],
 ) -> None:
     app, pilot = running
-    await until(pilot, lambda: "activation_threshold" in app.state.settings, 90, "settings")
+    await wait_for(pilot, lambda: "activation_threshold" in app.state.settings, 90, "settings")
     graph = app.query_one(VadGraph)
     assert app.state.settings["activation_threshold"] == graph.threshold == 0.5
     row_before = threshold_row(graph)
 
     await pilot.press("u")
     panel = app.query_one(SettingsPanel)
-    await until(pilot, lambda: app.focused is panel, 5, "the panel to take the focus")
+    await wait_for(pilot, lambda: app.focused is panel, 5, "the panel to take the focus")
     assert panel.selected_name == "activation_threshold"
     await pilot.press("right", "right", "right", "right")  # 0.50 -> 0.70
     # the job applied it to the session's Silero VAD and read it back
-    await until(
+    await wait_for(
         pilot, lambda: app.state.settings.get("activation_threshold") == 0.7, 30, "the job's report"
     )
     assert app.state.overridden == ["activation_threshold"]
     # Silero's default deactivation (activation - 0.15) followed, as VAD.load() would do
     assert app.state.settings["deactivation_threshold"] == pytest.approx(0.55)
-    await settle(pilot)
-    assert graph.threshold == 0.7
+    await wait_for(pilot, lambda: graph.threshold == 0.7, 10, "the graph's threshold")
     assert threshold_row(graph) < row_before  # the line moved up
     assert "threshold 0.7" in str(app.query_one("#vad-box").border_subtitle)
     assert app.state.settings_code == ["silero.VAD.load(activation_threshold=0.7)"]
@@ -104,10 +94,10 @@ async def test_the_panel_moves_the_threshold_of_the_running_vad(
 
     # x: back to the code's value
     await pilot.press("x")
-    await until(pilot, lambda: not app.state.overridden, 30, "the reset")
+    await wait_for(pilot, lambda: not app.state.overridden, 30, "the reset")
     assert app.state.settings["activation_threshold"] == 0.5
-    await settle(pilot)
-    assert graph.threshold == 0.5 and threshold_row(graph) == row_before
+    await wait_for(pilot, lambda: graph.threshold == 0.5, 10, "the graph's threshold")
+    assert threshold_row(graph) == row_before
 
 
 async def test_keys_send_set_and_reset() -> None:
@@ -115,11 +105,11 @@ async def test_keys_send_set_and_reset() -> None:
     app = AgentConsoleApp(host, INFO, clock=frozen_clock)
     app.feed_event(SETTINGS)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         await pilot.press("u")
-        await settle(pilot)
         panel = app.query_one(SettingsPanel)
-        assert app.focused is panel and panel.names[0] == "activation_threshold"
+        await wait_for(pilot, lambda: app.focused is panel, 5, "the panel's focus")
+        assert panel.names[0] == "activation_threshold"
         await pilot.press("down", "down", "right")  # min_endpointing_delay 0.5 -> 0.6
         await pilot.press("down", "left")  # turn_detection vad -> auto (None)
         await pilot.press("down", "left", "left", "left", "left")  # 2.0 -> 0.5 -> off
@@ -136,7 +126,6 @@ async def test_keys_send_set_and_reset() -> None:
         assert host.commands[-1] == {"cmd": "reset", "name": "false_interruption_timeout"}
         # u again (or esc) closes the panel; the conversation has the focus back
         await pilot.press("escape")
-        await settle(pilot)
         assert not app.query_one("#right").has_class("-settings")
         await pilot.press("u", "u")
         assert not app.query_one("#right").has_class("-settings")
@@ -149,7 +138,7 @@ async def test_no_mic_shows_off_and_the_layout_keeps_60_percent() -> None:
     app.feed_event({"type": "job_ready", "t": 1.0, "pid": 4242})
     for width, height in ((80, 24), (100, 30), (119, 40), (120, 40), (200, 60)):
         async with app.run_test(size=(width, height)) as pilot:
-            await settle(pilot)
+            await caught_up(pilot)
             conversation = app.query_one("#left").size.width
             if width < 120:
                 assert conversation >= 0.6 * width, (width, conversation)
