@@ -90,6 +90,7 @@ async def test_first_job_starts_then_a_spare_is_spawned_once_ready() -> None:
         "log_level": "debug",
         "room": None,
         "mock_tools": None,
+        "settings": {},
     }
     assert starts(spare) == []  # the spare waits, warm
     assert h.of_type("job_started") == [{"type": "job_started", "pid": first.pid}]
@@ -109,6 +110,7 @@ async def test_reload_takes_the_spare_retires_the_old_job_and_carries_history() 
     wire.send({"type": "history", "chat_ctx": chat})
     await until(lambda: h.pool.history == chat)
     first, spare = h.spawner.spawned
+    h.pool.settings["min_endpointing_delay"] = 2.0  # a live-settings override (the supervisor's)
 
     new = await h.pool.reload()
 
@@ -116,6 +118,7 @@ async def test_reload_takes_the_spare_retires_the_old_job_and_carries_history() 
     assert len(h.spawner.spawned) == 2  # nothing spawned on the reload's critical path
     await until(lambda: starts(spare))
     assert starts(spare)[0]["history"] == chat
+    assert starts(spare)[0]["settings"] == {"min_endpointing_delay": 2.0}  # they outlive reloads
     await until(lambda: first.returncode is not None)
     assert first.returncode == 0 and job.retired
     assert [c["cmd"] for c in first.commands] == ["start", "shutdown"]
