@@ -104,7 +104,7 @@ KEYS: tuple[Key, ...] = (
         "u",
         "live settings: ↑↓ select, ←→ change, x reset",
         "toggle_settings",
-        "Settings",
+        "Set",  # short: the footer keeps every key up to Quit at 80 columns
         palette=("Settings", "Tune turn-taking live"),
     ),
     Key(

@@ -99,7 +99,7 @@ def test_a_user_session_in_a_real_terminal(tmux: tuple[Tmux, Path]) -> None:
     header, footer = screen.splitlines()[0], screen.rstrip().splitlines()[-1]
     assert "offline_agent.py" in header and "local" in header
     assert "in kitchen.wav (WAV)" in header  # the input the console really uses
-    assert "i Interrupt" in footer and "u Settings" in footer and "q Quit" in footer
+    assert "i Interrupt" in footer and "u Set" in footer and "q Quit" in footer
     screen = session.wait_for("turn_on_lights", timeout=120)
     screen = session.wait_for("The kitchen lights are on.", timeout=60)
     assert '"room": "kitchen"' in screen
