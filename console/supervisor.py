@@ -212,7 +212,7 @@ class Supervisor:
         elif name == "mute":
             if self._route is not None:
                 self._route.mute(bool(cmd.get("on", True)))
-        elif name in ("say", "user_text", "interrupt", "mock_tool"):
+        elif name in ("say", "user_text", "interrupt", "mock_tool", "cancel_tool"):
             job = None if self._pool is None else self._pool.active
             if job is None or not job.ready:
                 self.emit(Error(level="warning", message=f"{name}: no agent is running"))
