@@ -10,8 +10,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from conftest import AGENTS, line_of
 from harness import Event, Headless
+from watchdog_helpers import AGENTS, line_of
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AGENTS, line_of
 from textual.pilot import Pilot
 from textual.widgets import Input
+from watchdog_helpers import AGENTS, line_of
 
 from agentconsole.app import AgentConsoleApp, ConsoleInfo
 from agentconsole.app.screens import CancelToolScreen
@@ -95,6 +95,14 @@ async def test_the_warning_points_at_the_tool_and_the_vad_graph_marks_the_gap(
         return any(f"blocking_tool.py:{line} in slow_lookup" in text_of(v) for v in views)
 
     await until(pilot, warned, 60, "the blocked-loop warning")
+
+    def over() -> bool:
+        return any(
+            isinstance(i, Blocked) and i.where and i.where["line"] == line and not i.ongoing
+            for i in app.state.items
+        )
+
+    await until(pilot, over, 30, "the block to end")
     blocked = [i for i in app.state.items if isinstance(i, Blocked) and i.where]
     assert any(b.where and b.where["line"] == line and b.longest >= 1.0 for b in blocked)
     view = next(
