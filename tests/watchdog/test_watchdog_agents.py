@@ -7,9 +7,13 @@ Real job processes, the real wire, the scripted LLM and espeak-ng TTS; turns are
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
 from harness import Event, Headless
 from watchdog_helpers import AGENTS, line_of
 

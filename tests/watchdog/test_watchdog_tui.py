@@ -4,7 +4,6 @@ agent's loop is blocked."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -60,7 +59,6 @@ class Host:
 @pytest.fixture
 async def real(tmp_path: Path) -> AsyncIterator[tuple[AgentConsoleApp, Pilot[Any]]]:
     """The TUI on a real supervisor and job running the blocking-tool agent (no devices)."""
-    sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
     from agentconsole.audio import AudioConfig
 
     config = HostConfig(
