@@ -308,7 +308,7 @@ class AgentConsoleApp(App[int]):
             turns.eot,
             [(m.t, m.kind) for m in turns.marks],
         )
-        self.query_one(VadGraph).set_samples(self.state.vad, self.state.now)
+        self.query_one(VadGraph).set_samples(self.state.vad, self.state.now, self.state.gaps)
         turn, selected = self._selected_turn()
         self.query_one(Waterfall).show(
             turn,
