@@ -221,6 +221,19 @@ class AudioEngine:
             "level": level,
             "underruns": self.underruns,
             "problem": self._problem,
+            **self._echo_status(),
+        }
+
+    def _echo_status(self) -> dict[str, Any]:
+        """``echo_db`` (the speaker heard in the mic, dB re what was played; None: no echo path)
+        and ``erle_db`` (how far the canceller brings that echo down; None: not measured)."""
+        path = self._apm.path if self._apm is not None and not self._virtual_out else None
+        if path is None or not path.echo:
+            return {"echo_db": None, "erle_db": None}
+        echo_db, erle = path.echo_db, path.erle_db
+        return {
+            "echo_db": None if echo_db is None else round(echo_db, 1),
+            "erle_db": None if erle is None else round(erle, 1),
         }
 
     def close(self) -> None:
