@@ -1,10 +1,10 @@
 """The agent for bench_bargein.py: rounds of a long ``say`` to be talked over, events logged.
 
 Runs unchanged under agentconsole and under LiveKit's own console. Each round it says
-``LONG`` (about 9 s); the bench talks over it. After the round's speech (and any reply to the
-user) has been quiet for 2.5 s, the next round starts. Everything the bench scores is written
-as JSON lines to ``$BARGEIN_LOG`` with ``time.monotonic()`` stamps (one clock for every process
-on the machine): ``round``, ``final`` (user transcripts), ``agent`` (committed agent messages
+``LONG`` (about 9 s); the bench talks over it. Once the user's transcript has arrived (or 20 s
+have passed) and the session has been quiet for 2.5 s, the next round starts. Everything the
+bench scores is written as JSON lines to ``$BARGEIN_LOG`` with ``time.monotonic()`` stamps
+(one clock for every process on the machine): ``round``, ``final`` (user transcripts), ``agent`` (committed agent messages
 and whether they were interrupted).
 """
 
@@ -16,8 +16,15 @@ import os
 import time
 from typing import Any
 
-from livekit.agents import Agent, AgentSession, JobContext, JobProcess, WorkerOptions, cli
-from livekit.agents import function_tool
+from livekit.agents import (
+    Agent,
+    AgentSession,
+    JobContext,
+    JobProcess,
+    WorkerOptions,
+    cli,
+    function_tool,
+)
 from livekit.plugins import silero
 
 from agentconsole.offline import EspeakTTS, MoonshineSTT, ScriptedLLM, prewarm, vad_turn_detection
@@ -43,6 +50,8 @@ class Talker(Agent):
     def __init__(self) -> None:
         super().__init__(instructions="You are a test agent.")
         self._task: asyncio.Task[None] | None = None
+        self.heard = asyncio.Event()
+        """Set by every final user transcript."""
 
     async def on_enter(self) -> None:
         self._task = asyncio.create_task(self._rounds())
@@ -58,8 +67,15 @@ class Talker(Agent):
         await self._quiet(1.0)
         for n in range(ROUNDS):
             log(ev="round", n=n)
+            self.heard.clear()
             handle = self.session.say(LONG, allow_interruptions=True)
             await handle
+            # on a loaded machine the transcript of a barge-in can come seconds after the user
+            # stopped: wait for it, so it is not taken for a reply to the next round
+            try:
+                await asyncio.wait_for(self.heard.wait(), 20.0)
+            except asyncio.TimeoutError:
+                pass
             await self._quiet(2.5)
         log(ev="done")
 
@@ -88,10 +104,13 @@ async def entrypoint(ctx: JobContext) -> None:
         **vad_turn_detection(),
     )
 
+    agent = Talker()
+
     @session.on("user_input_transcribed")
     def _final(ev: Any) -> None:
         if ev.is_final:
             log(ev="final", text=ev.transcript)
+            agent.heard.set()
 
     @session.on("conversation_item_added")
     def _item(ev: Any) -> None:
@@ -99,7 +118,7 @@ async def entrypoint(ctx: JobContext) -> None:
         if getattr(item, "role", None) == "assistant":
             log(ev="agent", text=item.text_content or "", interrupted=bool(item.interrupted))
 
-    await session.start(agent=Talker(), room=ctx.room)
+    await session.start(agent=agent, room=ctx.room)
     await ctx.connect()
 
 

@@ -93,6 +93,7 @@ class AudioEngine:
         self._last_in_cb = 0.0
         self._last_out_cb = 0.0
         self._problem: str | None = None
+        self._echo_last: dict[str, Any] = {}
         self.underruns = 0
         """Device xruns: PortAudio input overflows plus output underflows."""
         self.in_latency = 0.0
@@ -397,10 +398,24 @@ class AudioEngine:
                 _, f = pending.popleft()
                 self._call(self._on_playout, round(f.seconds, 4), f.interrupted)
             self._watchdog(now)
+            if self._echo_changed():
+                kind = "status"
             if kind == "status" or now >= next_status:
                 self._call(self._on_status, self.status())
                 if now >= next_status:
                     next_status = max(next_status + period, now)
+
+    def _echo_changed(self) -> bool:
+        """An echo path appeared or went, or its level or ERLE moved by 3 dB or more since the
+        last check that said so (headless sends status only on changes)."""
+        now = self._echo_status()
+        last, self._echo_last = self._echo_last, now
+        for key in ("echo_db", "erle_db"):
+            a, b = last.get(key), now.get(key)
+            if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) >= 3):
+                return True
+        self._echo_last = last  # small drifts accumulate against the last reported values
+        return False
 
     def _call(self, fn: Callable[..., None], *args: Any) -> None:
         try:
