@@ -4,8 +4,8 @@ Runs unchanged under agentconsole and under LiveKit's own console. Each round it
 ``LONG`` (about 9 s); the bench talks over it. Once the user's transcript has arrived (or 20 s
 have passed) and the session has been quiet for 2.5 s, the next round starts. Everything the
 bench scores is written as JSON lines to ``$BARGEIN_LOG`` with ``time.monotonic()`` stamps
-(one clock for every process on the machine): ``round``, ``final`` (user transcripts), ``agent`` (committed agent messages
-and whether they were interrupted).
+(one clock for every process on the machine): ``round``, ``final`` (user transcripts),
+``agent`` (committed agent messages and whether they were interrupted).
 """
 
 from __future__ import annotations
