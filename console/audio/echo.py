@@ -12,7 +12,8 @@ statistics and no AEC3 settings, so the console measures the echo path itself:
   carries a delayed copy of what was played (``rho``), with its gain (the echo return loss);
 * the cancelled output against the raw mic while only echo is present gives ERLE.
 
-The verdict has hysteresis: one clear echo window turns cancellation on; it goes off only after
+The verdict has hysteresis: two clear echo windows at one delay turn cancellation on (once an
+echo path is known, one is enough to refresh it); it goes off only after
 two windows in which the agent played and the mic was either uncorrelated and not louder than
 any echo seen so far, or far too quiet to contain one. A session starts with cancellation on.
 """
@@ -37,6 +38,7 @@ _NO_ECHO_RHO = 0.15  # below this, the mic is not (mostly) the speaker
 _SILENT_MIC = 10 ** (-60 / 10)  # mic this far under the played signal: no echo in it
 _ECHO_ONLY_RHO = 0.6  # windows this correlated are echo alone: ERLE is measured on them
 _OFF_WINDOWS = 2
+_SAME_LAG_S = 0.005  # two windows agree on the echo's delay
 
 
 class EchoPath:
@@ -70,6 +72,7 @@ class EchoPath:
         self.rho = 0.0
         """Correlation of the last window (0..1)."""
         self._quiet = 0
+        self._cand: float | None = None  # the delay of the last correlated window
 
     @staticmethod
     def _decimate(frame: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
@@ -133,13 +136,21 @@ class EchoPath:
         self.rho = rho
         gain = abs(float(xc[m])) / max(float(e_seg[m]), 1e-20)
         if rho >= _ECHO_RHO:
+            delay = (lag - m) / self._rate
+            # A real echo path keeps its delay; two voices can correlate by chance (two
+            # synthetic voices with one pitch do) but not at one lag twice in a row.
+            consistent = self._cand is not None and abs(delay - self._cand) <= _SAME_LAG_S
+            self._cand = delay
+            if not consistent and self.gain is None:
+                return
             self.echo, self._quiet = True, 0
-            self.gain, self.delay = gain, (lag - m) / self._rate
+            self.gain, self.delay = gain, delay
             if rho >= _ECHO_ONLY_RHO:
                 e_out = float(np.dot(cancelled, cancelled))
                 erle = 10 * math.log10(max(e_mic, 1e-20) / max(e_out, e_mic * 1e-8, 1e-20))
                 self.erle_db = erle if self.erle_db is None else 0.7 * self.erle_db + 0.3 * erle
             return
+        self._cand = None
         expected = (self.gain or 0.0) ** 2 * float(e_seg[m])  # what a known echo path would add
         silent = e_mic < _SILENT_MIC * e_render * w
         unrelated = rho < _NO_ECHO_RHO and (self.gain is None or e_mic < 0.25 * expected)
