@@ -78,7 +78,8 @@ class EchoPath:
     def _decimate(frame: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
         x = frame.astype(np.float32) / 32768.0
         n = x.size - x.size % _DECIM
-        return x[:n].reshape(-1, _DECIM).mean(axis=1)
+        out: npt.NDArray[np.float32] = x[:n].reshape(-1, _DECIM).mean(axis=1)
+        return out
 
     @staticmethod
     def _push(buf: npt.NDArray[np.float32], x: npt.NDArray[np.float32]) -> None:

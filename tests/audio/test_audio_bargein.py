@@ -51,14 +51,15 @@ def test_three_barge_ins_with_echo_cancellation(audio_rig: dict[str, str], tmp_p
             )
             start = console.events[-1]["t"]
             console.send(cmd="say", text=LONG)
+            spoken: list[str] = []
+
+            def heard_region(e: Event, s: float = start, acc: list[str] = spoken) -> bool:
+                if e["type"] == "agent_spoken" and e["t"] > s:
+                    acc.append(e["delta"])
+                return "region" in "".join(acc)
+
             # "region" is about 4 s into the text: past the framework's AEC warm-up
-            console.wait_for(
-                lambda e, s=start: (
-                    e["type"] == "agent_spoken" and "region" in _spoken_since(console, s)
-                ),
-                60,
-                "the agent to be heard saying 'region'",
-            )
+            console.wait_for(heard_region, 60, "the agent to be heard saying 'region'")
             subprocess.run(["paplay", "--device=vmic_feed", str(wav)], check=True, timeout=30)
 
             def final(e: Event, s: float = start) -> bool:
