@@ -14,8 +14,9 @@ statistics and no AEC3 settings, so the console measures the echo path itself:
 
 The verdict has hysteresis: two clear echo windows at one delay turn cancellation on (once an
 echo path is known, one is enough to refresh it); it goes off only after
-two windows in which the agent played and the mic was either uncorrelated and not louder than
-any echo seen so far, or far too quiet to contain one. A session starts with cancellation on.
+two windows in which the agent played all along and the mic was either uncorrelated and
+quieter than the known echo path would make it, or far too quiet to contain any echo. A
+session starts with cancellation on.
 """
 
 from __future__ import annotations
@@ -152,8 +153,13 @@ class EchoPath:
                 self.erle_db = erle if self.erle_db is None else 0.7 * self.erle_db + 0.3 * erle
             return
         self._cand = None
-        expected = (self.gain or 0.0) ** 2 * float(e_seg[m])  # what a known echo path would add
-        silent = e_mic < _SILENT_MIC * e_render * w
+        # Evidence against an echo only when something was played at every delay searched:
+        # right after the agent starts (or stops) the mic may simply not hold its echo yet.
+        e_min = float(e_seg.min())
+        if e_min < _RENDER_ACTIVE * w * 0.3:
+            return
+        silent = e_mic < _SILENT_MIC * e_min
+        expected = (self.gain or 0.0) ** 2 * e_min  # the least a known echo path would add
         unrelated = rho < _NO_ECHO_RHO and (self.gain is None or e_mic < 0.25 * expected)
         if silent or unrelated:
             self._quiet += 1

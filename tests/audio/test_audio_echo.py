@@ -141,6 +141,25 @@ def test_echo_path_that_goes_away_is_noticed() -> None:
     assert all(verdicts[50:390]) and path.echo is False and path.echo_db is None
 
 
+def test_echo_path_holds_while_the_agent_starts_and_stops() -> None:
+    """Turns of 1.2 s with 1 s pauses, echo at -12 dB 200 ms late: at every turn's start the
+    mic does not hold the echo yet; that is no evidence that the echo path went away."""
+    rng = np.random.default_rng(3)
+    path = EchoPath(RATE)
+    delay = int(0.2 * RATE)
+    played = np.zeros(RATE * 12, np.int16)
+    for start in range(0, len(played) - RATE, int(2.2 * RATE)):
+        played[start : start + int(1.2 * RATE)] = rng.standard_normal(int(1.2 * RATE)) * 3000
+    heard = np.zeros_like(played)
+    heard[delay:] = played[:-delay] // 4
+    verdicts = []
+    for i in range(0, len(played) - FRAME, FRAME):
+        path.render(played[i : i + FRAME])
+        path.capture(heard[i : i + FRAME], heard[i : i + FRAME])
+        verdicts.append(path.echo)
+    assert all(verdicts) and path.delay is not None and abs(path.delay - 0.2) < 0.03
+
+
 def test_nothing_played_is_no_evidence() -> None:
     path = EchoPath(RATE)
     rng = np.random.default_rng(2)
