@@ -189,10 +189,10 @@ async def test_echo_indicator(app: AgentConsoleApp, fields: dict[str, object], s
     """The audio event's echo_db / erle_db, as a user on laptop speakers sees them."""
     async with app.run_test(size=SIZE) as pilot:
         app.feed_event({"type": "audio", "t": 1.0, "input": "mic", "output": "spk", **fields})
-        await settle(pilot)
+        await caught_up(pilot)
         assert shown in text_of(app.query_one(SessionPanel))
         app.feed_event({"type": "audio", "t": 2.0, "aec": False})
-        await settle(pilot)
+        await caught_up(pilot)
         assert "echo" not in text_of(app.query_one(SessionPanel))
 
 
