@@ -339,6 +339,11 @@ class Audio(Event):
     level: float | None = None
     underruns: int | None = None
     problem: str | None = None
+    # barge-in / echo indicator (issue 14): None when no echo path is heard or not yet measured
+    echo_db: float | None = None
+    """The speaker as heard in the mic, dB relative to what was played (the echo path)."""
+    erle_db: float | None = None
+    """Echo return loss enhancement: how many dB echo cancellation takes off that echo."""
 
 
 @_event

@@ -291,6 +291,10 @@ class AudioStatus:
     """Microphone level in dBFS (-100..0), as on the wire; the meter maps it to its bar."""
     underruns: int = 0
     problem: str | None = None
+    echo_db: float | None = None
+    """The speaker heard in the mic (dB re what was played); None: no echo path."""
+    erle_db: float | None = None
+    """How far echo cancellation brings that echo down (dB); None: not measured."""
 
 
 @dataclass
@@ -739,6 +743,9 @@ class SessionState:
             audio.level = min(max(level, SILENCE_DBFS), 0.0)
         if isinstance(ev.underruns, int):
             audio.underruns = ev.underruns
+        for name in ("echo_db", "erle_db"):
+            if name in given:
+                setattr(audio, name, _num(getattr(ev, name)))
         self._touch("states", "header")
 
     def _on_loop_blocked(self, ev: events.LoopBlocked, t: float) -> None:

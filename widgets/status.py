@@ -10,6 +10,7 @@ __all__ = [
     "STATE_STYLES",
     "HeaderBar",
     "SessionPanel",
+    "echo_label",
     "level_bar",
     "meter_fraction",
 ]
@@ -57,6 +58,37 @@ def level_bar(level: float, width: int) -> Content:
     return Content.assemble(*parts)
 
 
+ECHO_GOOD_ERLE_DB = 25.0
+"""Echo cancelled at least this much: shown as fine."""
+ECHO_POOR_ERLE_DB = 15.0
+"""Echo cancelled less than this: the agent may hear itself; suggest headphones."""
+
+
+def echo_label(aec: bool | None, echo_db: float | None, erle_db: float | None) -> Content:
+    """How well echo is being cancelled, from the ``audio`` event's ``echo_db`` / ``erle_db``.
+
+    ``echo_db`` is how loud the speaker is in the mic, ``erle_db`` how far cancellation takes
+    it down; a user on laptop speakers sees the second drop before the agent interrupts itself.
+    """
+    if not aec:
+        return Content("")
+    if echo_db is None:
+        return Content.styled("echo: none heard", "$text-muted")
+    level = f"echo {echo_db:+.0f} dB"
+    if erle_db is None:
+        return Content.assemble((level, "$warning"), (" · measuring", "$text-muted"))
+    if erle_db >= ECHO_GOOD_ERLE_DB:
+        return Content.assemble(
+            (level, "$text-muted"), (f" · cancelled {erle_db:.0f} dB", "$success")
+        )
+    if erle_db >= ECHO_POOR_ERLE_DB:
+        return Content.assemble((level, "$warning"), (f" · cancelled {erle_db:.0f} dB", "$warning"))
+    return Content.assemble(
+        (level, "$error"),
+        (f" · only {erle_db:.0f} dB cancelled: use headphones", "bold $error"),
+    )
+
+
 def state_label(state: str) -> Content:
     """A state name with its glyph and color."""
     glyph, style = STATE_STYLES.get(state, ("○", "$foreground"))
@@ -81,6 +113,7 @@ class SessionPanel(Widget):
         self.user_state = "listening"
         self.agent_state = "initializing"
         self.problem: str | None = None
+        self.echo: tuple[bool | None, float | None, float | None] = (None, None, None)
         self._painted_once = False
 
     def update_state(
@@ -91,10 +124,21 @@ class SessionPanel(Widget):
         user_state: str,
         agent_state: str,
         problem: str | None = None,
+        echo: tuple[bool | None, float | None, float | None] = (None, None, None),
     ) -> None:
-        """Set what to show (``level`` in dBFS); repaint only when something visible changed."""
-        shown = (self._cells(level), muted, user_state, agent_state, problem)
-        was = (self._cells(self.level), self.muted, self.user_state, self.agent_state, self.problem)
+        """Set what to show (``level`` in dBFS); repaint only when something visible changed.
+
+        ``echo`` is ``(aec, echo_db, erle_db)`` from the ``audio`` event (see :func:`echo_label`).
+        """
+        shown = (self._cells(level), muted, user_state, agent_state, problem, _rounded(echo))
+        was = (
+            self._cells(self.level),
+            self.muted,
+            self.user_state,
+            self.agent_state,
+            self.problem,
+            _rounded(self.echo),
+        )
         if shown == was and self._painted_once:
             return
         self._painted_once = True
@@ -103,6 +147,7 @@ class SessionPanel(Widget):
         self.user_state = user_state
         self.agent_state = agent_state
         self.problem = problem
+        self.echo = echo
         self.refresh()
 
     @staticmethod
@@ -130,10 +175,20 @@ class SessionPanel(Widget):
             badge,
         )
         user = Content.assemble(("user  ", "$text-muted"), state_label(self.user_state))
+        echo = echo_label(*self.echo)
+        if echo.cell_length:
+            user = Content.assemble(user, "   ", echo)
         agent = Content.assemble(("agent ", "$text-muted"), state_label(self.agent_state))
         if self.problem:
             agent = Content.assemble(agent, "  ", ("⚠ " + self.problem, "$warning"))
         return Content("\n").join([mic, user, agent])
+
+
+def _rounded(
+    echo: tuple[bool | None, float | None, float | None],
+) -> tuple[bool | None, int | None, int | None]:
+    aec, level, erle = echo
+    return (aec, None if level is None else round(level), None if erle is None else round(erle))
 
 
 class HeaderBar(Widget):

@@ -282,6 +282,7 @@ class AgentConsoleApp(App[int]):
             user_state=self.state.user_state,
             agent_state=self.state.agent_state,
             problem=audio.problem,
+            echo=(audio.aec, audio.echo_db, audio.erle_db),
         )
 
     def _render_latency(self) -> None:

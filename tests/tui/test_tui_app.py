@@ -176,6 +176,26 @@ async def test_mute_toggles_and_is_shown(app: AgentConsoleApp, host: FakeHost) -
     assert host.commands == [{"cmd": "mute", "on": True}, {"cmd": "mute", "on": False}]
 
 
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"aec": True, "echo_db": None, "erle_db": None}, "echo: none heard"),
+        ({"aec": True, "echo_db": -12.3, "erle_db": None}, "echo -12 dB · measuring"),
+        ({"aec": True, "echo_db": -12.3, "erle_db": 41.0}, "echo -12 dB · cancelled 41 dB"),
+        ({"aec": True, "echo_db": -6.0, "erle_db": 9.4}, "only 9 dB cancelled: use headphones"),
+    ],
+)
+async def test_echo_indicator(app: AgentConsoleApp, fields: dict[str, object], shown: str) -> None:
+    """The audio event's echo_db / erle_db, as a user on laptop speakers sees them."""
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_event({"type": "audio", "t": 1.0, "input": "mic", "output": "spk", **fields})
+        await caught_up(pilot)
+        assert shown in text_of(app.query_one(SessionPanel))
+        app.feed_event({"type": "audio", "t": 2.0, "aec": False})
+        await caught_up(pilot)
+        assert "echo" not in text_of(app.query_one(SessionPanel))
+
+
 @pytest.mark.parametrize(("key", "cmd"), [("s", "say"), ("t", "user_text")])
 async def test_input_line_enter_sends(
     app: AgentConsoleApp, host: FakeHost, key: str, cmd: str
