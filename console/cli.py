@@ -256,6 +256,22 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     metavar="NAME=VALUE",
     help="Override a turn-taking setting at start, e.g. min_endpointing_delay=0.8 (repeatable).",
 )
+@click.option(
+    "--block-threshold",
+    type=click.FloatRange(min=0),
+    default=0.1,
+    show_default=True,
+    metavar="SECONDS",
+    help="Report the agent's event loop when it is blocked this long (0: off).",
+)
+@click.option(
+    "--tool-threshold",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Flag a tool call still running after this long (0: off).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -280,6 +296,8 @@ def main(
     turns: bool,
     timeout: float | None,
     assignments: tuple[str, ...],
+    block_threshold: float,
+    tool_threshold: float,
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -329,6 +347,10 @@ def main(
         clock_start=started,
         mock_tools=parse_mock_tools(mock_tool),
         settings=settings,
+        job_args=[
+            f"--block-threshold={block_threshold:g}",
+            f"--tool-threshold={tool_threshold:g}",
+        ],
     )
     if room is not None:
         from .room.options import configure_room

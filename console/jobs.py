@@ -129,6 +129,8 @@ class Job:
         self.tasks: list[asyncio.Task[Any]] = []
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         """The job's last stderr lines: the reason when it dies without a word on the wire."""
+        self.blocked = asyncio.Event()
+        """The job's loop is blocked right now (its watchdog says so): it cannot answer."""
 
 
 JobEvents = Callable[[Job, protocol.Event], None]
@@ -248,15 +250,25 @@ class JobPool:
         asyncio.get_running_loop().create_task(self._escalate(job))
 
     async def _escalate(self, job: Job) -> None:
-        for sig, grace in ((None, STOP_GRACE), (signal.SIGTERM, KILL_GRACE)):
-            if sig is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    job.proc.send_signal(sig)
-            try:
-                await asyncio.wait_for(job.proc.wait(), timeout=grace)
-                return
-            except asyncio.TimeoutError:
-                continue
+        # a job whose loop is blocked cannot close its session: do not wait for it
+        blocked = asyncio.ensure_future(job.blocked.wait())
+        exited = asyncio.ensure_future(job.proc.wait())
+        await asyncio.wait([blocked, exited], timeout=STOP_GRACE, return_when="FIRST_COMPLETED")
+        blocked.cancel()
+        if exited.done():
+            return
+        if job.blocked.is_set():
+            with contextlib.suppress(ProcessLookupError):
+                job.proc.kill()
+            await exited
+            return
+        with contextlib.suppress(ProcessLookupError):
+            job.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), timeout=KILL_GRACE)
+            return
+        except asyncio.TimeoutError:
+            pass
         with contextlib.suppress(ProcessLookupError):
             job.proc.kill()
 
@@ -303,6 +315,11 @@ class JobPool:
 
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         kind = ev.get("type")
+        if kind == "loop_blocked":  # the job's watchdog: blocked now, or not any more
+            if ev.get("ongoing"):
+                job.blocked.set()
+            else:
+                job.blocked.clear()
         if kind == "hello" and not job.hello.done():
             job.hello.set_result(ev)
         elif kind == "job_error":

@@ -10,6 +10,7 @@ to ``events.jsonl`` when recording).
 It coordinates three parts and holds no policy of its own beyond "which event goes where":
 
 * the job pool (:mod:`agentconsole.jobs`): spawn, the warm spare, reload, retire, crashes;
+  the commands for the agent go to it through :mod:`agentconsole.commands`;
 * the media route (:mod:`agentconsole.media`): local audio or a LiveKit room, chosen once;
 * the watcher (:mod:`agentconsole.watch`): saves -> debounced reloads.
 
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import protocol
+from .commands import JOB_COMMANDS, JobCommands
 from .config import HostConfig
 from .eventlog import EventLog
 from .events import CommandIssued, Error, Event, JobClock, Reload, Start, internal_event_types
@@ -50,12 +52,10 @@ class Supervisor:
         self.config = config
         self._log = EventLog(on_event, config.clock_start)
         prebuffer = getattr(config.audio, "prebuffer", None)
-        self.turns = TurnClock(
-            f"playout prebuffer={prebuffer:g}s, output latency"
-            if isinstance(prebuffer, (int, float))
-            else "playout (room audio)",
-            origin=config.clock_start,
-        )
+        playout = "playout (room audio)"
+        if isinstance(prebuffer, (int, float)):
+            playout = f"playout prebuffer={prebuffer:g}s, output latency"
+        self.turns = TurnClock(playout, origin=config.clock_start)
         """The turn timeline's console side (issue 10): job clock -> console clock, playout."""
         self._spawn = spawn or process_spawner(config.python, config.job_args, config.env)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -64,6 +64,7 @@ class Supervisor:
         self.finished = threading.Event()
         """Set when the console should exit (a ``quit`` command, or everything stopped)."""
         self._pool: JobPool | None = None
+        self._commands = JobCommands(lambda: self._pool, config.mock_tools, self.emit)
         self._route: MediaRoute | None = None
         self.exit_code = 0
 
@@ -78,7 +79,7 @@ class Supervisor:
         self._started.wait()
 
     def command(self, cmd: protocol.Event) -> None:
-        """Queue a command from a front end (say, user_text, interrupt, reload, mute, quit)."""
+        """Queue a command from a front end (any thread): see ``docs/protocol.md``."""
         self._call_soon(self._handle_command, dict(cmd))
 
     def stop(self, timeout: float = 6.0) -> None:
@@ -96,8 +97,7 @@ class Supervisor:
         return self._pool is not None and self._pool.spare_warm
 
     def emit(self, ev: Event | str, **fields: Any) -> None:
-        """Stamp and deliver one console-side event (any thread): a typed event, or a type
-        and its fields."""
+        """Stamp and deliver one console-side event (any thread): typed, or a type and fields."""
         self._log.deliver(ev.to_dict() if isinstance(ev, Event) else protocol.event(ev, **fields))
 
     # -- RouteHost (io loop) ----------------------------------------------------------------
@@ -162,7 +162,11 @@ class Supervisor:
         if job is not None and await opening:
             pool.promote(job)
             route.attach(job)
-        watcher = asyncio.create_task(self._watch()) if config.watch else None
+        watcher = None
+        if config.watch:  # saves -> debounced reloads
+            from .watch import reload_on_save as watching
+
+            watcher = asyncio.create_task(watching(config, self._done, self.reload, self.emit))
         await self._done
         await self._shutdown(opening, watcher)
 
@@ -204,8 +208,6 @@ class Supervisor:
         if name in ("say", "user_text", "interrupt", "mute", "mock_tool"):
             # the user's side of the conversation, in events.jsonl for session.json (replay)
             self.emit(CommandIssued(cmd=name, args={k: v for k, v in cmd.items() if k != "cmd"}))
-        if name == "mock_tool":
-            self._set_mock(cmd)
         if name == "quit":
             self._begin_shutdown()
         elif name == "reload":
@@ -213,61 +215,10 @@ class Supervisor:
         elif name == "mute":
             if self._route is not None:
                 self._route.mute(bool(cmd.get("on", True)))
-        elif name in ("set", "reset"):
-            self._settings_command(cmd)
-        elif name in ("say", "user_text", "interrupt", "mock_tool"):
-            job = None if self._pool is None else self._pool.active
-            if job is None or not job.ready:
-                self.emit(Error(level="warning", message=f"{name}: no agent is running"))
-                return
-            job.conn.send(cmd)
+        elif name in JOB_COMMANDS:
+            self._commands.handle(cmd)
         else:
             self.emit(Error(level="warning", message=f"unknown command: {name!r}"))
-
-    def _set_mock(self, cmd: protocol.Event) -> None:
-        """Keep a live ``mock_tool`` for the jobs a reload starts (``start.mock_tools``)."""
-        mocks = self.config.mock_tools
-        if cmd.get("clear"):
-            mocks.pop(str(cmd.get("name")), None)
-        else:
-            mocks[str(cmd.get("name"))] = cmd.get("output")
-        if self._pool is not None:
-            self._pool.update_start(mock_tools=dict(mocks) or None)
-
-    def _settings_command(self, cmd: protocol.Event) -> None:
-        """Keep the override (the pool sends it with every ``start``) and pass it on now."""
-        from .knobs import SettingError, knob, validate
-
-        pool = self._pool
-        if pool is None:
-            return
-        name = cmd.get("name")
-        try:
-            if cmd["cmd"] == "set":
-                value = validate(str(name), cmd.get("value"))
-                pool.settings[str(name)] = value
-                cmd = {"cmd": "set", "name": name, "value": value}
-            elif name is None:
-                pool.settings.clear()
-            else:
-                pool.settings.pop(knob(str(name)).name, None)
-        except SettingError as exc:
-            self.emit(Error(level="warning", message=f"{cmd['cmd']} {exc}", source="settings"))
-            return
-        job = pool.active
-        if job is not None and job.started and not job.conn.closed:
-            job.conn.send(cmd)
-
-    async def _watch(self) -> None:
-        from .watch import debounce, watch_changes
-
-        paths = [self.config.agent_file.parent, *self.config.watch_paths]
-        ignore = [self.config.record_dir] if self.config.record_dir else []
-        try:
-            async for files in debounce(watch_changes(paths, stop=self._done, ignore=ignore)):
-                await self.reload(files, "file")
-        except Exception as exc:  # watching is best effort, say why it stopped
-            self.emit(Error(level="error", message=f"file watching stopped: {exc}"))
 
     # -- shutdown -------------------------------------------------------------------------
 

@@ -11,12 +11,26 @@ twice) costs at most two reloads, the last one with everything that changed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchfiles import Change, DefaultFilter, awatch
 
-__all__ = ["IGNORED_DIRS", "QUIET", "WATCHED_SUFFIXES", "AgentFilter", "debounce", "watch_changes"]
+from .events import Error, Event
+
+if TYPE_CHECKING:
+    from .config import HostConfig
+
+__all__ = [
+    "IGNORED_DIRS",
+    "QUIET",
+    "WATCHED_SUFFIXES",
+    "AgentFilter",
+    "debounce",
+    "reload_on_save",
+    "watch_changes",
+]
 
 WATCHED_SUFFIXES = frozenset({".py", ".md", ".txt", ".yaml", ".yml", ".json", ".toml", ".env"})
 IGNORED_DIRS = frozenset(
@@ -149,3 +163,20 @@ async def debounce(
         await reader  # re-raise what ended the stream, if anything
     finally:
         reader.cancel()
+
+
+async def reload_on_save(
+    config: HostConfig,
+    stop: asyncio.Future[None],
+    reload: Callable[[list[str], str], Awaitable[None]],
+    emit: Callable[[Event], None],
+) -> None:
+    """Watch the agent's folder and ``--watch-path``s until ``stop``; ``reload(files, "file")``
+    once per debounced burst of saves. Watching is best effort: ``emit`` says why it stopped."""
+    paths = [config.agent_file.parent, *config.watch_paths]
+    ignore = [config.record_dir] if config.record_dir else []
+    try:
+        async for files in debounce(watch_changes(paths, stop=stop, ignore=ignore)):
+            await reload(files, "file")
+    except Exception as exc:
+        emit(Error(level="error", message=f"file watching stopped: {exc}"))

@@ -10,6 +10,7 @@ __all__ = [
     "STATE_STYLES",
     "HeaderBar",
     "SessionPanel",
+    "echo_label",
     "level_bar",
     "meter_fraction",
 ]
@@ -57,6 +58,71 @@ def level_bar(level: float, width: int) -> Content:
     return Content.assemble(*parts)
 
 
+ECHO_GOOD_ERLE_DB = 25.0
+"""Echo cancelled at least this much: shown as fine."""
+ECHO_POOR_ERLE_DB = 15.0
+"""Echo cancelled less than this: the agent may hear itself; suggest headphones."""
+
+
+def echo_label(
+    aec: bool | None, echo_db: float | None, erle_db: float | None, width: int | None = None
+) -> Content:
+    """How well echo is being cancelled, from the ``audio`` event's ``echo_db`` / ``erle_db``.
+
+    ``echo_db`` is how loud the speaker is in the mic, ``erle_db`` how far cancellation takes
+    it down; a user on laptop speakers sees the second drop before the agent interrupts itself.
+    With ``width``, the longest wording that fits (a narrow panel gets a shorter one, the
+    advice to use headphones kept as long as it fits); the shortest is cropped.
+    """
+    if not aec:
+        return Content("")
+    variants = _echo_variants(echo_db, erle_db)
+    if width is None:
+        return variants[0]
+    for variant in variants:
+        if variant.cell_length <= width:
+            return variant
+    return variants[-1].truncate(max(width, 0))
+
+
+def _echo_variants(echo_db: float | None, erle_db: float | None) -> list[Content]:
+    """The echo label's wordings, longest first."""
+    if echo_db is None:
+        return [
+            Content.styled("echo: none heard", "$text-muted"),
+            Content.styled("no echo", "$text-muted"),
+        ]
+    level = f"echo {echo_db:+.0f} dB"
+    if erle_db is None:
+        return [
+            Content.assemble((level, "$warning"), (" · measuring", "$text-muted")),
+            Content.styled(level, "$warning"),
+            Content.styled("echo …", "$text-muted"),
+        ]
+    cancelled = f"cancelled {erle_db:.0f} dB"
+    if erle_db >= ECHO_GOOD_ERLE_DB:
+        return [
+            Content.assemble((level, "$text-muted"), (f" · {cancelled}", "$success")),
+            Content.styled(f"echo {cancelled}", "$success"),
+            Content.styled("echo ✓", "$success"),
+        ]
+    if erle_db >= ECHO_POOR_ERLE_DB:
+        return [
+            Content.assemble((level, "$warning"), (f" · {cancelled}", "$warning")),
+            Content.styled(f"echo {cancelled}", "$warning"),
+            Content.styled("echo ⚠", "$warning"),
+        ]
+    advice = f"only {erle_db:.0f} dB cancelled: use headphones"
+    return [
+        Content.assemble((level, "$error"), (f" · {advice}", "bold $error")),
+        Content.styled(advice, "bold $error"),
+        Content.styled("echo: use headphones", "bold $error"),
+        Content.styled("use headphones", "bold $error"),
+        Content.styled("headphones!", "bold $error"),
+        Content.styled("echo ✗", "bold $error"),
+    ]
+
+
 def state_label(state: str) -> Content:
     """A state name with its glyph and color."""
     glyph, style = STATE_STYLES.get(state, ("○", "$foreground"))
@@ -82,6 +148,7 @@ class SessionPanel(Widget):
         self.agent_state = "initializing"
         self.problem: str | None = None
         self.mic = True
+        self.echo: tuple[bool | None, float | None, float | None] = (None, None, None)
         self._painted_once = False
 
     def update_state(
@@ -93,10 +160,14 @@ class SessionPanel(Widget):
         agent_state: str,
         problem: str | None = None,
         mic: bool = True,
+        echo: tuple[bool | None, float | None, float | None] = (None, None, None),
     ) -> None:
         """Set what to show (``level`` in dBFS); repaint only when something visible changed.
-        ``mic`` False: no microphone is open (``--no-audio``)."""
-        shown = (self._cells(level), muted, user_state, agent_state, problem, mic)
+
+        ``mic`` False: no microphone is open (``--no-audio``). ``echo`` is
+        ``(aec, echo_db, erle_db)`` from the ``audio`` event (see :func:`echo_label`).
+        """
+        shown = (self._cells(level), muted, user_state, agent_state, problem, mic, _rounded(echo))
         was = (
             self._cells(self.level),
             self.muted,
@@ -104,6 +175,7 @@ class SessionPanel(Widget):
             self.agent_state,
             self.problem,
             self.mic,
+            _rounded(self.echo),
         )
         if shown == was and self._painted_once:
             return
@@ -114,6 +186,7 @@ class SessionPanel(Widget):
         self.user_state = user_state
         self.agent_state = agent_state
         self.problem = problem
+        self.echo = echo
         self.refresh()
 
     @staticmethod
@@ -142,10 +215,23 @@ class SessionPanel(Widget):
             badge,
         )
         user = Content.assemble(("user  ", "$text-muted"), state_label(self.user_state))
+        # the echo shares the user's line: in a narrow panel, in fewer words, never wrapped
+        room = width - user.cell_length - 2
+        echo = echo_label(*self.echo, width=room)
+        if echo.cell_length:
+            gap = "   " if echo.cell_length < room else "  "
+            user = Content.assemble(user, gap, echo)
         agent = Content.assemble(("agent ", "$text-muted"), state_label(self.agent_state))
         if self.problem:
             agent = Content.assemble(agent, "  ", ("⚠ " + self.problem, "$warning"))
-        return Content("\n").join([mic, user, agent])
+        return Content("\n").join([mic.truncate(width), user.truncate(width), agent])
+
+
+def _rounded(
+    echo: tuple[bool | None, float | None, float | None],
+) -> tuple[bool | None, int | None, int | None]:
+    aec, level, erle = echo
+    return (aec, None if level is None else round(level), None if erle is None else round(erle))
 
 
 class HeaderBar(Widget):

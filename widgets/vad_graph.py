@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from textual.content import Content
 from textual.widget import Widget
 
 from agentconsole.state import VadSample
 
-__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays"]
+__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays", "gap_columns"]
 
 MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", "backchannel": "∼"}
 """Glyphs of the turn-taking marks drawn on the graph's top row."""
@@ -74,6 +74,26 @@ def column_overlays(
     return discarded, eot_cols, mark_cols
 
 
+def gap_columns(
+    gaps: Iterable[tuple[float, float | None]], now: float, window: float, columns: int
+) -> frozenset[int]:
+    """Columns (of ``columns`` over the last ``window`` seconds) during which the agent's loop
+    was blocked; a gap with no end lasts until ``now``."""
+    if columns <= 0:
+        return frozenset()
+    start = now - window
+    step = window / columns
+    out: set[int] = set()
+    for begin, end in gaps:
+        end = now if end is None else end
+        if end < start or begin > now:
+            continue
+        first = max(int((begin - start) / step), 0)
+        last = min(int((end - start) / step), columns - 1)
+        out.update(range(first, last + 1))
+    return frozenset(out)
+
+
 class VadGraph(Widget):
     """Plot of VAD probability: bars over time, the threshold as a dashed line, speech shaded.
 
@@ -103,6 +123,7 @@ class VadGraph(Widget):
         self.threshold = threshold
         """Activation threshold drawn as a line."""
         self._samples: Sequence[VadSample] = ()
+        self._gaps: tuple[tuple[float, float | None], ...] = ()
         self._now = 0.0
         self._painted: tuple[object, ...] | None = None
         self._discards: Sequence[tuple[float, float]] = ()
@@ -111,7 +132,12 @@ class VadGraph(Widget):
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
 
-    def set_samples(self, samples: Sequence[VadSample], now: float) -> None:
+    def set_samples(
+        self,
+        samples: Sequence[VadSample],
+        now: float,
+        gaps: Iterable[tuple[float, float | None]] = (),
+    ) -> None:
         """Give the graph its data (the newest sample last); repaint only if the picture changes.
 
         In silence the VAD reports ~31 near-zero probabilities a second that draw the same
@@ -119,6 +145,8 @@ class VadGraph(Widget):
         """
         self._samples = samples
         self._now = now
+        # gaps: when the agent's loop was blocked (no VAD ran): shaded in the graph
+        self._gaps = tuple(gaps)
         signature = self._signature()
         if signature != self._painted:
             self._painted = signature
@@ -161,7 +189,16 @@ class VadGraph(Widget):
         footer = (f"{last.probability:4.2f}", last.speaking) if last else None
         discarded, eot, marks = self._overlays(cols)
         eot_cells = tuple(None if p is None else round(p * eighths) for p in eot)
-        return (self.size, self.threshold, cells, footer, tuple(discarded), eot_cells, tuple(marks))
+        return (
+            self.size,
+            self.threshold,
+            cells,
+            footer,
+            tuple(discarded),
+            eot_cells,
+            tuple(marks),
+            gap_columns(self._gaps, self._now, self.window, cols),
+        )
 
     @property
     def sample_count(self) -> int:
@@ -175,6 +212,7 @@ class VadGraph(Widget):
         rows = max(height - 1, 1)
         cols = max(width - _AXIS, 1)
         buckets = bucket_samples(self._samples, self._now, self.window, cols)
+        gaps = gap_columns(self._gaps, self._now, self.window, cols)
         thr_eighths = self.threshold * rows * 8
         thr_row = rows - 1 - min(int(thr_eighths // 8), rows - 1)
         discarded, eot, marks = self._overlays(cols)
@@ -186,6 +224,10 @@ class VadGraph(Widget):
                 label = f"{self.threshold:.2f}".lstrip("0")[:3] + " "
             parts: list[tuple[str, str]] = [(label, "$text-muted")]
             for col, bucket in enumerate(buckets):
+                if col in gaps:
+                    # the loop was blocked: the VAD did not run, there is nothing to plot
+                    parts.append(("░" if row == rows - 1 else " ", "$error on $error 20%"))
+                    continue
                 text, style = self._cell(bucket, base, row == thr_row)
                 if discarded[col]:
                     # speech the framework withheld from the STT: not heard

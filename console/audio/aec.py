@@ -1,16 +1,30 @@
 """WebRTC audio processing (echo cancellation, noise suppression, high-pass) on 10 ms frames.
 
-A thin wrapper over ``livekit.rtc.AudioProcessingModule``: the reverse (far-end) stream is fed
-from what the output callback actually hands to the device, the capture stream from the mic
-callback. PortAudio's DAC/ADC timestamps are unusable through the ALSA pulse plugin
+Two ``livekit.rtc.AudioProcessingModule`` instances run side by side on every mic frame:
+
+* the canceller (echo cancellation + noise suppression + high-pass), whose reverse (far-end)
+  stream is fed with exactly what the output callback hands to the device;
+* the plain path (noise suppression + high-pass, no far end).
+
+:class:`~.echo.EchoPath` decides from the signals whether the speaker is heard by the mic at
+all. While it is, the canceller's output is used; while it is not, the plain path's, because
+AEC3 with no echo to converge on keeps suppressing the user whenever the agent talks (the
+mangled barge-ins of docs/audio.md). Both always run, so the canceller stays adapted and a
+switch is a 10 ms crossfade, not a restart.
+
+PortAudio's DAC/ADC timestamps are unusable through the ALSA pulse plugin
 (research/audio-rig.md), so the delay hint is the sum of the two streams' reported latencies;
-WebRTC's AEC3 refines the alignment itself from the signals.
+AEC3 estimates the actual delay itself from the signals.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+
+from .echo import EchoPath
 
 __all__ = ["EchoCanceller"]
 
@@ -28,6 +42,14 @@ class EchoCanceller:
         self._apm = rtc.AudioProcessingModule(
             echo_cancellation=echo, noise_suppression=True, high_pass_filter=True
         )
+        self._plain: Any = None
+        self.path: EchoPath | None = None
+        """The echo-path verdict and ERLE (None without a far end)."""
+        if echo:
+            self._plain = rtc.AudioProcessingModule(noise_suppression=True, high_pass_filter=True)
+            self.path = EchoPath(rate)
+        self._using_aec = True
+        self._ramp = np.linspace(0.0, 1.0, self.samples, dtype=np.float32)
         self.delay_ms = 0
 
     def set_delay(self, seconds: float) -> None:
@@ -40,14 +62,35 @@ class EchoCanceller:
             return
         f = self._rtc.AudioFrame(bytearray(frame.tobytes()), self.rate, 1, self.samples)
         self._apm.process_reverse_stream(f)
+        if self.path is not None:
+            self.path.render(frame)
+
+    def _run(self, apm: Any, frame: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+        f = self._rtc.AudioFrame(bytearray(frame.tobytes()), self.rate, 1, self.samples)
+        apm.process_stream(f)
+        return np.frombuffer(f.data, dtype=np.int16).copy()
 
     def process(self, frame: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
         """Return 10 ms of microphone audio with echo and noise removed."""
-        f = self._rtc.AudioFrame(bytearray(frame.tobytes()), self.rate, 1, self.samples)
         if self.echo:
             try:
                 self._apm.set_stream_delay_ms(self.delay_ms)
             except RuntimeError:
                 pass  # WebRTC rejects out-of-range hints; LiveKit's console ignores it too
-        self._apm.process_stream(f)
-        return np.frombuffer(f.data, dtype=np.int16).copy()
+        cancelled = self._run(self._apm, frame)
+        if self.path is None:
+            return cancelled
+        plain = self._run(self._plain, frame)
+        self.path.capture(frame, cancelled)
+        want = self.path.echo
+        if want == self._using_aec:
+            return cancelled if want else plain
+        self._using_aec = want
+        a, b = (plain, cancelled) if want else (cancelled, plain)  # fade from a to b
+        mixed = a.astype(np.float32) * (1 - self._ramp) + b.astype(np.float32) * self._ramp
+        return mixed.astype(np.int16)
+
+    @property
+    def cancelling(self) -> bool:
+        """Whether the canceller's output is in use (an echo path is present or not ruled out)."""
+        return self._using_aec

@@ -97,6 +97,7 @@ class AudioEngine:
         self._last_in_cb = 0.0
         self._last_out_cb = 0.0
         self._problem: str | None = None
+        self._echo_last: dict[str, Any] = {}
         self.underruns = 0
         """Device xruns: PortAudio input overflows plus output underflows."""
         self.in_latency = 0.0
@@ -225,6 +226,19 @@ class AudioEngine:
             "level": level,
             "underruns": self.underruns,
             "problem": self._problem,
+            **self._echo_status(),
+        }
+
+    def _echo_status(self) -> dict[str, Any]:
+        """``echo_db`` (the speaker heard in the mic, dB re what was played; None: no echo path)
+        and ``erle_db`` (how far the canceller brings that echo down; None: not measured)."""
+        path = self._apm.path if self._apm is not None and not self._virtual_out else None
+        if path is None or not path.echo:
+            return {"echo_db": None, "erle_db": None}
+        echo_db, erle = path.echo_db, path.erle_db
+        return {
+            "echo_db": None if echo_db is None else round(echo_db, 1),
+            "erle_db": None if erle is None else round(erle, 1),
         }
 
     def close(self) -> None:
@@ -392,10 +406,24 @@ class AudioEngine:
                 _, f = pending.popleft()
                 self._call(self._on_playout, round(f.seconds, 4), f.interrupted)
             self._watchdog(now)
+            if self._echo_changed():
+                kind = "status"
             if kind == "status" or now >= next_status:
                 self._call(self._on_status, self.status())
                 if now >= next_status:
                     next_status = max(next_status + period, now)
+
+    def _echo_changed(self) -> bool:
+        """An echo path appeared or went, or its level or ERLE moved by 3 dB or more since the
+        last check that said so (headless sends status only on changes)."""
+        now = self._echo_status()
+        last, self._echo_last = self._echo_last, now
+        for key in ("echo_db", "erle_db"):
+            a, b = last.get(key), now.get(key)
+            if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) >= 3):
+                return True
+        self._echo_last = last  # small drifts accumulate against the last reported values
+        return False
 
     def _call(self, fn: Callable[..., None], *args: Any) -> None:
         try:

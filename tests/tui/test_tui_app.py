@@ -25,6 +25,7 @@ from agentconsole.widgets import (
     UserTurnView,
     VadGraph,
 )
+from agentconsole.widgets.status import echo_label
 
 SIZE = (120, 40)
 
@@ -174,6 +175,51 @@ async def test_mute_toggles_and_is_shown(app: AgentConsoleApp, host: FakeHost) -
         app.feed_event({"type": "audio", "t": 1.0, "muted": True})
         await wait_for(pilot, lambda: "MUTED" in text_of(panel))
     assert host.commands == [{"cmd": "mute", "on": True}, {"cmd": "mute", "on": False}]
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown", "narrow"),
+    [
+        ({"aec": True, "echo_db": None, "erle_db": None}, "echo: none heard", "no echo"),
+        ({"aec": True, "echo_db": -12.3, "erle_db": None}, "echo -12 dB · measuring", "echo …"),
+        ({"aec": True, "echo_db": -12.3, "erle_db": 41.0}, "echo cancelled 41 dB", "echo ✓"),
+        (
+            {"aec": True, "echo_db": -6.0, "erle_db": 9.4},
+            "echo: use headphones",
+            "echo ✗",
+        ),
+    ],
+)
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_echo_indicator(
+    app: AgentConsoleApp,
+    fields: dict[str, object],
+    shown: str,
+    narrow: str,
+    size: tuple[int, int],
+) -> None:
+    """The audio event's echo_db / erle_db, as a user on laptop speakers sees them: beside the
+    user's state, in fewer words at 80x24, and never wrapped over the agent's line."""
+    async with app.run_test(size=size) as pilot:
+        app.feed_event({"type": "audio", "t": 1.0, "input": "mic", "output": "spk", **fields})
+        await caught_up(pilot)
+        lines = text_of(app.query_one(SessionPanel)).split("\n")
+        assert len(lines) == 3 and lines[2].startswith("agent ")
+        assert (shown if size == SIZE else narrow) in lines[1]
+        app.feed_event({"type": "audio", "t": 2.0, "aec": False})
+        await caught_up(pilot)
+        assert "echo" not in text_of(app.query_one(SessionPanel))
+
+
+def test_echo_label_wordings() -> None:
+    """The full wording where there is room; a narrower one where there is not."""
+    assert echo_label(True, -12.3, 41.0).plain == "echo -12 dB · cancelled 41 dB"
+    bad = echo_label(True, -6.0, 9.4).plain
+    assert bad == "echo -6 dB · only 9 dB cancelled: use headphones"
+    assert echo_label(True, -6.0, 9.4, width=len(bad)).plain == bad
+    assert echo_label(True, -6.0, 9.4, width=20).plain == "echo: use headphones"
+    assert echo_label(True, -6.0, 9.4, width=3).cell_length == 3
+    assert echo_label(False, -6.0, 9.4, width=40).plain == ""
 
 
 @pytest.mark.parametrize(("key", "cmd"), [("s", "say"), ("t", "user_text")])

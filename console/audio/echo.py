@@ -1,0 +1,177 @@
+"""``EchoPath``: is the speaker heard by the microphone, how loudly, and how well is it cancelled?
+
+WebRTC's AEC3, before its adaptive filter has found an echo, assumes one is there and
+suppresses the microphone wherever the far end is loud. With no echo path at all (headphones,
+a virtual mic) its filter never converges, so a user talking over the agent is suppressed for
+good: on the test rig the barge-in came out 16 dB down and the STT heard nothing or the wrong
+words (docs/audio.md, "Echo cancellation"). ``livekit.rtc.AudioProcessingModule`` exposes no
+statistics and no AEC3 settings, so the console measures the echo path itself:
+
+* the played signal and the raw microphone are kept (8 kHz, the last 2.3 s);
+* twice a second the normalised cross-correlation over lags 0..800 ms tells whether the mic
+  carries a delayed copy of what was played (``rho``), with its gain (the echo return loss);
+* the cancelled output against the raw mic while only echo is present gives ERLE.
+
+The verdict has hysteresis: two clear echo windows at one delay turn cancellation on (once an
+echo path is known, one is enough to refresh it); it goes off only after
+two windows in which the agent played all along and the mic was either uncorrelated and
+quieter than the known echo path would make it, or far too quiet to contain any echo. A
+session starts with cancellation on.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EchoPath"]
+
+_DECIM = 3  # 24 kHz -> 8 kHz for the analysis
+_WINDOW_S = 1.5  # capture analysed per verdict
+_MAX_LAG_S = 0.8  # render -> capture delays searched (stream latencies + the acoustic path)
+_HOP_S = 0.5  # a verdict this often
+_RENDER_ACTIVE = 10 ** (-50 / 10)  # mean square of the played signal that counts as playing
+_ECHO_RHO = 0.3  # correlation that proves an echo path
+_NO_ECHO_RHO = 0.15  # below this, the mic is not (mostly) the speaker
+_SILENT_MIC = 10 ** (-60 / 10)  # mic this far under the played signal: no echo in it
+_ECHO_ONLY_RHO = 0.6  # windows this correlated are echo alone: ERLE is measured on them
+_OFF_WINDOWS = 2
+_SAME_LAG_S = 0.005  # two windows agree on the echo's delay
+
+
+class EchoPath:
+    """Echo-path detection and ERLE from the played signal and the raw and cancelled mic.
+
+    ``render`` is called from the output callback, ``capture`` from the input callback (each
+    with 10 ms int16 frames at ``rate``); ``echo`` is the current verdict.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self._rate = rate // _DECIM
+        self._win = int(_WINDOW_S * self._rate)
+        self._lag = int(_MAX_LAG_S * self._rate)
+        self._hop = int(_HOP_S * self._rate)
+        self._lock = threading.Lock()
+        self._render = np.zeros(self._win + self._lag, dtype=np.float32)
+        self._mic = np.zeros(self._win, dtype=np.float32)
+        self._out = np.zeros(self._win, dtype=np.float32)
+        self._since = 0
+        self._n = 1
+        while self._n < 2 * self._win + self._lag:
+            self._n *= 2
+        self.echo = True
+        """True while the mic may carry the speaker (cancel); False once shown otherwise."""
+        self.gain: float | None = None
+        """Echo path gain (linear) from the last window that proved an echo; None: none seen."""
+        self.delay: float | None = None
+        """Render -> capture delay of that echo, seconds (push time to arrival time)."""
+        self.erle_db: float | None = None
+        """Echo return loss enhancement (dB, smoothed); None until measured on echo alone."""
+        self.rho = 0.0
+        """Correlation of the last window (0..1)."""
+        self._quiet = 0
+        self._cand: float | None = None  # the delay of the last correlated window
+
+    @staticmethod
+    def _decimate(frame: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
+        x = frame.astype(np.float32) / 32768.0
+        n = x.size - x.size % _DECIM
+        out: npt.NDArray[np.float32] = x[:n].reshape(-1, _DECIM).mean(axis=1)
+        return out
+
+    @staticmethod
+    def _push(buf: npt.NDArray[np.float32], x: npt.NDArray[np.float32]) -> None:
+        k = x.size
+        if k >= buf.size:
+            buf[:] = x[-buf.size :]
+            return
+        buf[:-k] = buf[k:]
+        buf[-k:] = x
+
+    def render(self, frame: npt.NDArray[np.int16]) -> None:
+        """What was handed to the speaker (10 ms)."""
+        x = self._decimate(frame)
+        with self._lock:
+            self._push(self._render, x)
+
+    def capture(self, raw: npt.NDArray[np.int16], out: npt.NDArray[np.int16]) -> None:
+        """The mic before and after cancellation (10 ms); may update the verdict."""
+        x, y = self._decimate(raw), self._decimate(out)
+        with self._lock:
+            self._push(self._mic, x)
+            self._push(self._out, y)
+            self._since += x.size
+            if self._since < self._hop:
+                return
+            self._since = 0
+            render = self._render.copy()
+            mic = self._mic.copy()
+            cancelled = self._out.copy()
+        self._analyse(render, mic, cancelled)
+
+    def _analyse(
+        self,
+        render: npt.NDArray[np.float32],
+        mic: npt.NDArray[np.float32],
+        cancelled: npt.NDArray[np.float32],
+    ) -> None:
+        w, lag = self._win, self._lag
+        e_render = float(np.dot(render, render)) / render.size
+        if e_render < _RENDER_ACTIVE:
+            return  # nothing played: no evidence either way
+        e_mic = float(np.dot(mic, mic))
+        # xc[m] = sum_t mic[t] * render[t + m]; the echo of render delayed by d is at m = lag - d
+        spec = np.conj(np.fft.rfft(mic, self._n)) * np.fft.rfft(render, self._n)
+        xc = np.fft.irfft(spec, self._n)[: lag + 1]
+        csum = np.concatenate([[0.0], np.cumsum(render.astype(np.float64) ** 2)])
+        e_seg = csum[w : w + lag + 1] - csum[: lag + 1]  # energy of render[m : m + w]
+        valid = e_seg > _RENDER_ACTIVE * w * 0.3
+        if not valid.any():
+            return
+        norm = np.sqrt(np.maximum(e_seg, 1e-20) * max(e_mic, 1e-20))
+        rho_all = np.where(valid, np.abs(xc) / norm, 0.0)
+        m = int(np.argmax(rho_all)) if e_mic > 0 else int(np.argmax(e_seg))
+        rho = float(rho_all[m]) if e_mic > 0 else 0.0
+        self.rho = rho
+        gain = abs(float(xc[m])) / max(float(e_seg[m]), 1e-20)
+        if rho >= _ECHO_RHO:
+            delay = (lag - m) / self._rate
+            # A real echo path keeps its delay; two voices can correlate by chance (two
+            # synthetic voices with one pitch do) but not at one lag twice in a row.
+            consistent = self._cand is not None and abs(delay - self._cand) <= _SAME_LAG_S
+            self._cand = delay
+            if not consistent and self.gain is None:
+                return
+            self.echo, self._quiet = True, 0
+            self.gain, self.delay = gain, delay
+            if rho >= _ECHO_ONLY_RHO:
+                e_out = float(np.dot(cancelled, cancelled))
+                erle = 10 * math.log10(max(e_mic, 1e-20) / max(e_out, e_mic * 1e-8, 1e-20))
+                self.erle_db = erle if self.erle_db is None else 0.7 * self.erle_db + 0.3 * erle
+            return
+        self._cand = None
+        # Evidence against an echo only when something was played at every delay searched:
+        # right after the agent starts (or stops) the mic may simply not hold its echo yet.
+        e_min = float(e_seg.min())
+        if e_min < _RENDER_ACTIVE * w * 0.3:
+            return
+        silent = e_mic < _SILENT_MIC * e_min
+        expected = (self.gain or 0.0) ** 2 * e_min  # the least a known echo path would add
+        unrelated = rho < _NO_ECHO_RHO and (self.gain is None or e_mic < 0.25 * expected)
+        if silent or unrelated:
+            self._quiet += 1
+            if self._quiet >= _OFF_WINDOWS:
+                self.echo = False
+                self.gain = self.delay = self.erle_db = None
+        else:
+            self._quiet = 0
+
+    @property
+    def echo_db(self) -> float | None:
+        """The echo path level (dB: the speaker in the mic relative to what was played)."""
+        if not self.echo or self.gain is None:
+            return None
+        return 20 * math.log10(max(self.gain, 1e-6))
