@@ -223,6 +223,23 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     metavar="NAME=JSON|@file",
     help="The tool returns this JSON value without running (repeatable).",
 )
+@click.option(
+    "--job-metadata",
+    metavar="JSON|@FILE",
+    help="The job's metadata (ctx.job.metadata), as a dispatch would set it.",
+)
+@click.option(
+    "--participant-identity",
+    metavar="ID",
+    help="Identity of the participant ctx.wait_for_participant() returns.",
+)
+@click.option(
+    "--participant-attributes",
+    "participant_attributes",
+    metavar="K=V",
+    multiple=True,
+    help="An attribute of that participant, e.g. sip.phoneNumber=+15550100 (repeatable).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -244,6 +261,9 @@ def main(
     identity: str,
     no_local_participant: bool,
     mock_tool: tuple[str, ...],
+    job_metadata: str | None,
+    participant_identity: str | None,
+    participant_attributes: tuple[str, ...],
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -290,6 +310,14 @@ def main(
         clock_start=started,
         mock_tools=parse_mock_tools(mock_tool),
     )
+    from .deployment import build_deployment
+
+    try:
+        config.deployment = build_deployment(
+            job_metadata, participant_identity, participant_attributes
+        )
+    except ValueError as exc:
+        _fail(str(exc))
     if room is not None:
         from .room.options import configure_room
 

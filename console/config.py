@@ -34,6 +34,8 @@ class HostConfig:
     clock_start: float = field(default_factory=time.monotonic)
     mock_tools: dict[str, Any] = field(default_factory=dict)
     """Tool name -> JSON value it returns instead of running (``--mock-tool``; replay)."""
+    deployment: dict[str, Any] | None = None
+    """What a deployment hands the agent (``--job-metadata``, ``--participant-*``)."""
 
     def __post_init__(self) -> None:
         # the recording folder holds both events.jsonl and the audio

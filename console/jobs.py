@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from . import protocol
 from .events import Error, Event, JobExited, JobStarted, Log, Shutdown, Start
+from .midturn import ToolWatch
 from .wire import Connection, open_connection
 
 __all__ = [
@@ -129,6 +130,8 @@ class Job:
         self.tasks: list[asyncio.Task[Any]] = []
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         """The job's last stderr lines: the reason when it dies without a word on the wire."""
+        self.tools = ToolWatch()
+        """Tools running in this job (a reload lets them finish first: docs/reload.md)."""
 
 
 JobEvents = Callable[[Job, protocol.Event], None]
@@ -173,6 +176,8 @@ class JobPool:
         """Modules the next job imports ahead (the active job's ``modules`` report)."""
         self.stopping = False
         self._spawning: asyncio.Task[None] | None = None
+        self.answer_pending = True
+        """Whether the next job answers a turn left pending (false after a cut tool)."""
 
     @property
     def spare_warm(self) -> bool:
@@ -205,7 +210,10 @@ class JobPool:
         """Make ``job`` the active one and tell it to load the agent (with the history)."""
         self.active = job
         job.started = True
-        job.conn.send(dataclasses.replace(self._start, history=self.history).to_dict())
+        start = dataclasses.replace(
+            self._start, history=self.history, answer_pending=self.answer_pending
+        )
+        job.conn.send(start.to_dict())
         self._emit(JobStarted(pid=job.pid))
 
     async def reload(self) -> Job | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -28,9 +29,10 @@ from typing import Any
 from . import protocol
 from .config import HostConfig
 from .eventlog import EventLog
-from .events import CommandIssued, Error, Event, Reload, Start, internal_event_types
+from .events import CommandIssued, Error, Event, Log, Reload, Start, internal_event_types
 from .jobs import Job, JobPool, Spawn, process_spawner
 from .media import MediaRoute, choose_route
+from .midturn import PASS_WHILE_DRAINING, TOOL_GRACE, let_tools_finish
 
 __all__ = ["HostConfig", "Supervisor"]
 
@@ -57,6 +59,9 @@ class Supervisor:
         self._pool: JobPool | None = None
         self._route: MediaRoute | None = None
         self.exit_code = 0
+        self._reads: set[str] = set()
+        """Files the agent's jobs opened for reading (the watch filter reloads on them)."""
+        self._reload_lock: asyncio.Lock | None = None
 
     # -- public, thread-safe ----------------------------------------------------------------
 
@@ -134,6 +139,7 @@ class Supervisor:
             log_level=config.log_level,
             room=route.start_entry(),
             mock_tools=dict(config.mock_tools) or None,
+            deployment=config.deployment,
         )
         pool = self._pool = JobPool(
             self._spawn,
@@ -158,10 +164,17 @@ class Supervisor:
 
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         assert self._pool is not None and self._route is not None
+        kind = ev.get("type")
+        if kind == "reads":  # files the agent read: saving one reloads it
+            self._reads.update(os.path.realpath(str(p)) for p in ev.get("paths") or [])
+            return
+        job.tools.on_event(ev)
         if self._route.on_job_event(job, ev):
             return
-        if ev.get("type") in _INTERNAL or job is not self._pool.active:
+        if kind in _INTERNAL or job is not self._pool.active:
             return  # a spare's hello, or a retiring job's last words: not part of the session
+        if job.tools.draining and kind not in PASS_WHILE_DRAINING:
+            return  # a reload waits for this job's tools; its own reply is cut anyway
         self._log.deliver(ev)
 
     def _on_job_exit(self, job: Job, error: str | None) -> None:
@@ -176,10 +189,30 @@ class Supervisor:
         pool, route = self._pool, self._route
         if pool is None or route is None or pool.stopping:
             return
-        self.emit(Reload(files=files, reason=reason))
-        job = await pool.reload()
-        if job is not None:
-            route.attach(job)
+        if self._reload_lock is None:
+            self._reload_lock = asyncio.Lock()
+        async with self._reload_lock:  # one at a time: a reload may wait for a tool
+            if pool.stopping:
+                return
+            self.emit(Reload(files=files, reason=reason))
+            pool.answer_pending = True
+            current = pool.active
+            if current is not None and not await let_tools_finish(current.tools):
+                # cut: its call is not in the history; the new job must not answer (and so
+                # call the tool) again: the user's message stays, unanswered
+                pool.answer_pending = False
+                self.emit(
+                    Log(
+                        level="warning",
+                        logger="agentconsole",
+                        message=f"reload: a tool still ran after {TOOL_GRACE:.0f} s; it was cut",
+                    )
+                )
+            if pool.stopping:
+                return
+            job = await pool.reload()
+            if job is not None:
+                route.attach(job)
 
     # -- commands -------------------------------------------------------------------------
 
@@ -197,7 +230,7 @@ class Supervisor:
         elif name == "mute":
             if self._route is not None:
                 self._route.mute(bool(cmd.get("on", True)))
-        elif name in ("say", "user_text", "interrupt", "mock_tool"):
+        elif name in ("say", "user_text", "interrupt", "mock_tool", "mode"):
             job = None if self._pool is None else self._pool.active
             if job is None or not job.ready:
                 self.emit(Error(level="warning", message=f"{name}: no agent is running"))
@@ -222,7 +255,8 @@ class Supervisor:
         paths = [self.config.agent_file.parent, *self.config.watch_paths]
         ignore = [self.config.record_dir] if self.config.record_dir else []
         try:
-            async for files in debounce(watch_changes(paths, stop=self._done, ignore=ignore)):
+            changes = watch_changes(paths, stop=self._done, ignore=ignore, reads=self._reads)
+            async for files in debounce(changes):
                 await self.reload(files, "file")
         except Exception as exc:  # watching is best effort, say why it stopped
             self.emit(Error(level="error", message=f"file watching stopped: {exc}"))

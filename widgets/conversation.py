@@ -240,6 +240,10 @@ def _clip(text: str, limit: int = MAX_OUTPUT_LINES) -> Content:
     return Content.assemble("\n".join(lines[:limit]), (f"\n… {more} more lines", "$text-muted"))
 
 
+_MARKER_GLYPHS = {"reload": "↻ ", "agent": "", "task": "◇ ", "uninterruptible": "⊘ "}
+"""The glyph before a marker's text, by kind (an agent change reads "→ Billing")."""
+
+
 class MarkerView(Widget):
     """A divider across the pane, e.g. ``──── ↻ reloaded: agent.py ────``."""
 
@@ -258,7 +262,8 @@ class MarkerView(Widget):
 
     def show(self, marker: Marker) -> None:
         """Render ``marker``."""
-        self._text = f" ↻ {marker.text} · {_clock(marker.t)} "
+        glyph = _MARKER_GLYPHS.get(marker.kind, "↻ ")
+        self._text = f" {glyph}{marker.text} · {_clock(marker.t)} "
         self.refresh()
 
     def render(self) -> Content:

@@ -71,9 +71,21 @@ class VadGraph(Widget):
         """Activation threshold drawn as a line."""
         self._samples: Sequence[VadSample] = ()
         self._now = 0.0
+        self.has_probability = True
+        """False for a VAD that gives no probability: only speech segments are shaded."""
+        self.note = ""
+        """Shown instead of the graph while there are no samples (e.g. a realtime model)."""
         self._painted: tuple[object, ...] | None = None
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
+
+    def set_note(self, note: str, has_probability: bool = True) -> None:
+        """Set the line shown when there is nothing to draw, and whether the VAD gives
+        probabilities; repaint if either changed."""
+        if (note, has_probability) != (self.note, self.has_probability):
+            self.note, self.has_probability = note, has_probability
+            self._painted = None
+            self.refresh()
 
     def set_samples(self, samples: Sequence[VadSample], now: float) -> None:
         """Give the graph its data (the newest sample last); repaint only if the picture changes.
@@ -100,7 +112,7 @@ class VadGraph(Widget):
         )
         last = self._samples[-1] if self._samples else None
         footer = (f"{last.probability:4.2f}", last.speaking) if last else None
-        return (self.size, cells, footer)
+        return (self.size, cells, footer, self.note, self.has_probability)
 
     @property
     def sample_count(self) -> int:
@@ -114,6 +126,12 @@ class VadGraph(Widget):
         rows = max(height - 1, 1)
         cols = max(width - _AXIS, 1)
         buckets = bucket_samples(self._samples, self._now, self.window, cols)
+        if self.note and not any(buckets):
+            pad = max(cols + _AXIS - len(self.note), 0) // 2
+            blank = [Content("")] * max(rows // 2, 0)
+            return Content("\n").join(
+                [*blank, Content.styled(" " * pad + self.note, "$text-muted")]
+            )
         thr_eighths = self.threshold * rows * 8
         thr_row = rows - 1 - min(int(thr_eighths // 8), rows - 1)
         lines: list[Content] = []
@@ -151,9 +169,10 @@ class VadGraph(Widget):
     def _footer(self, cols: int) -> Content:
         p = self._samples[-1].probability if self._samples else 0.0
         speaking = self._samples[-1].speaking if self._samples else False
+        shown = f"{p:4.2f}" if self.has_probability else "  — "
         left = Content.assemble(
             ("  p ", "$text-muted"),
-            (f"{p:4.2f}", "bold $accent" if p >= self.threshold else "bold $foreground"),
+            (shown, "bold $accent" if p >= self.threshold else "bold $foreground"),
             "  ",
             ("● speech", "bold $success") if speaking else ("○ silence", "$text-muted"),
         )
