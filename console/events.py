@@ -89,12 +89,9 @@ def _command(cls: _C) -> _C:
 
 def _build(cls: Callable[..., Any], names: set[str], obj: dict[str, Any]) -> Any:
     # JSON names that are Python keywords are fields with a trailing underscore (``from_``)
-    fields: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key + "_" in names:
-            fields[key + "_"] = value
-        elif key in names:
-            fields[key] = value
+    fields = {key: value for key, value in obj.items() if key in names}
+    # the JSON name wins over a field-name key (a reader may have filled ``from_`` with null)
+    fields.update({key + "_": value for key, value in obj.items() if key + "_" in names})
     return cls(**fields)
 
 

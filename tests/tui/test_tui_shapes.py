@@ -4,7 +4,7 @@ uninterruptible speech, a VAD with no probability, a realtime model with no loca
 from __future__ import annotations
 
 import streams
-from conftest import FakeHost, settle
+from conftest import FakeHost, caught_up, wait_for
 from test_tui_app import SIZE, conversation_text, text_of
 
 from agentconsole.app import AgentConsoleApp
@@ -53,22 +53,20 @@ def test_vad_without_probability() -> None:
 async def test_header_divider_and_ctrl_t(app: AgentConsoleApp, host: FakeHost) -> None:
     app.feed_events(_start())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         header = text_of(app.query_one(HeaderBar))
         assert "✎ text" in header and "Greeter" in header
         app.feed_event({"type": "agent_changed", "t": 2, "from": "Greeter", "to": "Billing"})
-        await settle(pilot)
+        await caught_up(pilot)
         assert "Billing" in text_of(app.query_one(HeaderBar))
         assert "→ Billing" in conversation_text(app)
         await pilot.press("ctrl+t")
-        await settle(pilot)
-        assert host.commands[-1] == {"cmd": "mode", "text": False}
+        await wait_for(pilot, lambda: host.commands[-1] == {"cmd": "mode", "text": False})
         app.feed_event({"type": "mode", "t": 3, "text": False, "reason": "switched to audio"})
-        await settle(pilot)
+        await caught_up(pilot)
         assert "♪ audio" in text_of(app.query_one(HeaderBar))
         await pilot.press("ctrl+t")
-        await settle(pilot)
-        assert host.commands[-1] == {"cmd": "mode", "text": True}
+        await wait_for(pilot, lambda: host.commands[-1] == {"cmd": "mode", "text": True})
 
 
 async def test_vad_pane_for_a_realtime_model(app: AgentConsoleApp) -> None:
@@ -79,7 +77,7 @@ async def test_vad_pane_for_a_realtime_model(app: AgentConsoleApp) -> None:
         ]
     )
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         assert "turn detection runs in the realtime model" in text_of(app.query_one(VadGraph))
 
 
@@ -90,7 +88,7 @@ async def test_vad_graph_shades_speech_without_probability(app: AgentConsoleApp)
     ]
     app.feed_events(events)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await caught_up(pilot)
         graph = app.query_one(VadGraph)
         assert not graph.has_probability
         rendered = graph.render()
