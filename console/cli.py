@@ -240,6 +240,18 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     multiple=True,
     help="An attribute of that participant, e.g. sip.phoneNumber=+15550100 (repeatable).",
 )
+@click.option(
+    "--turns",
+    is_flag=True,
+    help="Headless: print only `turn` lines (one per user turn, with its timeline).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Headless: exit 3 when no turn completes within S seconds (of the start or the "
+    "previous turn).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -264,6 +276,8 @@ def main(
     job_metadata: str | None,
     participant_identity: str | None,
     participant_attributes: tuple[str, ...],
+    turns: bool,
+    timeout: float | None,
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -283,6 +297,8 @@ def main(
         click.echo(table)
         return
 
+    if (turns or timeout is not None) and not headless:
+        _fail("--turns and --timeout need --headless", 2)
     agent = _check_agent_file(agent_file)
     wav = _check_wav(input_wav)
     _check_devices(input_device, output_device, no_audio)
@@ -335,7 +351,7 @@ def main(
     if headless:
         from .headless import run_headless
 
-        code = run_headless(config)
+        code = run_headless(config, turns_only=turns, turn_timeout=timeout)
     else:
         code = _run_tui(config)
     if config.record_dir is not None:

@@ -543,6 +543,125 @@ class Reads(Event):
     paths: list[str]
 
 
+# turn timeline (issue 10)
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turn(Event):
+    """One user turn explained: where the time went from the end of the user's speech to the
+    first agent audio played. ``segments`` (``{name, start, end, setting}``, console clock)
+    tile that interval, so their durations sum to ``heard_latency``."""
+
+    TYPE: ClassVar[str] = "turn"
+    id: int
+    user_text: str
+    reply: str
+    interrupted: bool
+    heard_latency: float | None
+    segments: list[dict[str, JSONValue]]
+    tools: list[dict[str, JSONValue]]
+    usage: dict[str, JSONValue]
+    start: float | None = None
+    """Console time the user stopped speaking (or typed the turn)."""
+    source: str = "stt"
+    """``stt`` (spoken) or ``text`` (typed)."""
+    eot_probability: float | None = None
+    """The turn detector's last end-of-turn probability for this turn (null without one)."""
+    llm_input: dict[str, JSONValue] | None = None
+    """What the LLM received for this turn: ``messages`` (role, text) and ``tools`` (names,
+    descriptions). Never credentials."""
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserAudioDiscarded(Event):
+    """The VAD heard the user, but the framework withheld that audio from the STT."""
+
+    TYPE: ClassVar[str] = "user_audio_discarded"
+    reason: str
+    """``aec_warmup`` (the agent's first seconds of speech) or ``uninterruptible``."""
+    start: float
+    end: float
+    setting: str = ""
+    """What owns the decision, e.g. ``aec_warmup_duration=3.0s``."""
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EotPrediction(Event):
+    """The turn detector's end-of-turn probability for the user's speech so far."""
+
+    TYPE: ClassVar[str] = "eot_prediction"
+    probability: float
+    threshold: float | None = None
+    delay: float | None = None
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FalseInterruption(Event):
+    """The agent stopped for user speech that turned out not to be a turn."""
+
+    TYPE: ClassVar[str] = "false_interruption"
+    resumed: bool
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OverlappingSpeech(Event):
+    """The user spoke over the agent (an interruption or a backchannel)."""
+
+    TYPE: ClassVar[str] = "overlapping_speech"
+    is_interruption: bool | None = None
+    probability: float | None = None
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage(Event):
+    """Session totals: LLM tokens, TTS characters, STT audio seconds."""
+
+    TYPE: ClassVar[str] = "usage"
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    llm_cached_tokens: int = 0
+    tts_characters: int = 0
+    stt_seconds: float = 0.0
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechCreated(Event):
+    """The agent scheduled a reply (``say`` or ``generate_reply``)."""
+
+    TYPE: ClassVar[str] = "speech_created"
+    source: str
+    user_initiated: bool
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserTranscriptionTimeout(Event):
+    """The VAD heard speech but the STT produced no transcript for it."""
+
+    TYPE: ClassVar[str] = "user_transcription_timeout"
+    speech_duration: float
+
+
+@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobClock(Event):
+    """An event whose time fields are on the job's wall clock; ``clock`` is the job's wall
+    time when it was sent. The console moves the times to its own clock and delivers
+    ``event`` (job -> console)."""
+
+    TYPE: ClassVar[str] = "job_clock"
+    INTERNAL: ClassVar[bool] = True
+    event: dict[str, JSONValue]
+    clock: float
+
+
 # ---------------------------------------------------------------------------------------------
 # Commands
 

@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from typing import IO, Any
 
 from . import events, protocol
@@ -25,15 +26,23 @@ __all__ = ["run_headless"]
 class _JsonLinesOut:
     """Writes events to a stream, one line each, from any thread."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], turns_only: bool = False) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._turns_only = turns_only
         self.broken = threading.Event()
         self.last_error: str | None = None
+        self.last_turn = time.monotonic()
+        """When the last ``turn`` was written (or the start): the ``--timeout`` clock."""
 
     def __call__(self, ev: protocol.Event) -> None:
-        if ev.get("type") == events.JobExited.TYPE and ev.get("error"):
+        kind = ev.get("type")
+        if kind == events.JobExited.TYPE and ev.get("error"):
             self.last_error = str(ev["error"])
+        if kind == events.Turn.TYPE:
+            self.last_turn = time.monotonic()
+        elif self._turns_only:
+            return
         line = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
             if self.broken.is_set():
@@ -83,11 +92,25 @@ def _read_commands(stream: IO[str], supervisor: Supervisor, out: _JsonLinesOut) 
         supervisor.command(cmd.to_dict())
 
 
+EXIT_NO_TURN = 3
+"""Exit code when ``--timeout`` passes with no turn completed."""
+
+
 def run_headless(
-    config: HostConfig, stdin: IO[str] | None = None, stdout: IO[str] | None = None
+    config: HostConfig,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    *,
+    turns_only: bool = False,
+    turn_timeout: float | None = None,
 ) -> int:
-    """Run the console without a TUI until ``quit`` or a signal. Returns the exit code."""
-    out = _JsonLinesOut(stdout or sys.stdout)
+    """Run the console without a TUI until ``quit`` or a signal. Returns the exit code.
+
+    ``turns_only``: print only ``turn`` events. ``turn_timeout``: exit
+    :data:`EXIT_NO_TURN` when that many seconds pass without a turn completing.
+    """
+    out = _JsonLinesOut(stdout or sys.stdout, turns_only=turns_only)
+    timed_out = False
     supervisor = Supervisor(config, out)
     stop = threading.Event()
 
@@ -106,11 +129,17 @@ def run_headless(
         reader.start()
         while not (stop.is_set() or supervisor.finished.is_set() or out.broken.is_set()):
             stop.wait(0.1)
+            if turn_timeout is not None and time.monotonic() - out.last_turn > turn_timeout:
+                timed_out = True
+                break
     finally:
         supervisor.stop()
         for sig, handler in previous.items():
             with contextlib.suppress(ValueError):
                 signal.signal(sig, handler)
+    if timed_out:
+        print(f"agentconsole: no turn completed within {turn_timeout:g} s", file=sys.stderr)
+        return EXIT_NO_TURN
     if supervisor.exit_code and out.last_error:
         last = out.last_error.strip().splitlines()[-1]
         print(f"agentconsole: the agent failed: {last}", file=sys.stderr)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from . import events
+from .turns_state import TurnsState
 
 __all__ = [
     "LATENCY_FIELDS",
@@ -348,6 +349,8 @@ class SessionState:
         self._tools: dict[str, ToolCall] = {}
         self._turn_tool_time = 0.0
         self._changes = Changes()
+        self.turns = TurnsState()
+        """The turn timeline (issue 10): turns, discarded speech, EOT, marks, usage."""
 
     # --- public API -------------------------------------------------------------------------
 
@@ -366,6 +369,30 @@ class SessionState:
         handler = _HANDLERS.get(type(typed))
         if handler is not None:
             handler(self, typed, when)
+        else:
+            self._apply_timeline(ev, when)
+
+    def _apply_timeline(self, ev: dict[str, Any], t: float) -> None:
+        """Turn-timeline events (issue 10): records in ``self.turns``, notes in the
+        conversation (``Marker`` items with the event type as ``kind``)."""
+        item_id = (
+            self._turn_item(str(ev.get("user_text") or "")) if ev.get("type") == "turn" else None
+        )
+        notes = self.turns.apply(ev, t, item_id)
+        if notes is None:
+            return
+        self._touch("turns", "vad")
+        for text in notes:
+            self._add(Marker(id=self._new_id(), t=t, kind=str(ev.get("type")), text=text))
+
+    def _turn_item(self, text: str) -> int | None:
+        """The user turn whose words are ``text`` (the latest; else the latest user turn)."""
+        users = [i for i in reversed(self.items) if isinstance(i, UserTurn)]
+        taken = {turn.item_id for turn in self.turns.turns}
+        for item in users:
+            if item.id not in taken and item.final_text.strip() == text.strip():
+                return item.id
+        return next((i.id for i in users if i.id not in taken), None)
 
     def apply_many(self, events: Iterable[dict[str, Any]]) -> None:
         """Apply events in order."""

@@ -29,10 +29,20 @@ from typing import Any
 from . import protocol
 from .config import HostConfig
 from .eventlog import EventLog
-from .events import CommandIssued, Error, Event, Log, Reload, Start, internal_event_types
+from .events import (
+    CommandIssued,
+    Error,
+    Event,
+    JobClock,
+    Log,
+    Reload,
+    Start,
+    internal_event_types,
+)
 from .jobs import Job, JobPool, Spawn, process_spawner
 from .media import MediaRoute, choose_route
 from .midturn import PASS_WHILE_DRAINING, TOOL_GRACE, let_tools_finish
+from .turns import TurnClock
 
 __all__ = ["HostConfig", "Supervisor"]
 
@@ -50,6 +60,14 @@ class Supervisor:
     def __init__(self, config: HostConfig, on_event: EventSink, spawn: Spawn | None = None) -> None:
         self.config = config
         self._log = EventLog(on_event, config.clock_start)
+        prebuffer = getattr(config.audio, "prebuffer", None)
+        self.turns = TurnClock(
+            f"playout prebuffer={prebuffer:g}s, output latency"
+            if isinstance(prebuffer, (int, float))
+            else "playout (room audio)",
+            origin=config.clock_start,
+        )
+        """The turn timeline's console side (issue 10): job clock -> console clock, playout."""
         self._spawn = spawn or process_spawner(config.python, config.job_args, config.env)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -170,6 +188,14 @@ class Supervisor:
             return
         job.tools.on_event(ev)
         if self._route.on_job_event(job, ev):
+            return
+        if kind == JobClock.TYPE and job is self._pool.active:
+            if job.tools.draining:
+                return  # a turn (or discarded speech) of a reply the reload cuts anyway
+            # times on the job's clock: move them to the console's (turn, discarded speech)
+            moved = self.turns.on_job_clock(ev, self.turns.now())
+            if moved is not None:
+                self._log.deliver(moved)
             return
         if kind in _INTERNAL or job is not self._pool.active:
             return  # a spare's hello, or a retiring job's last words: not part of the session

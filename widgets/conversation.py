@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -98,7 +102,7 @@ def _head(label: str, style: str, t: float, extra: Content | None = None) -> Con
 
 
 class UserTurnView(Static):
-    """A user turn: final text, then the interim hypothesis dimmed."""
+    """A user turn: final text, then the interim hypothesis dimmed. Click to select it."""
 
     DEFAULT_CSS = """
     UserTurnView {
@@ -106,7 +110,18 @@ class UserTurnView(Static):
         padding: 0 1;
         margin: 1 8 0 0;
     }
+    UserTurnView.-selected {
+        border-left: thick $accent;
+        background: $accent 10%;
+    }
     """
+
+    item_id = 0
+
+    def on_click(self, event: events.Click) -> None:
+        parent = self.parent
+        if isinstance(parent, ConversationView):
+            parent.select_item(self.item_id)
 
     def show(self, turn: UserTurn) -> None:
         """Render ``turn``."""
@@ -240,8 +255,19 @@ def _clip(text: str, limit: int = MAX_OUTPUT_LINES) -> Content:
     return Content.assemble("\n".join(lines[:limit]), (f"\n… {more} more lines", "$text-muted"))
 
 
-_MARKER_GLYPHS = {"reload": "↻ ", "agent": "", "task": "◇ ", "uninterruptible": "⊘ "}
+_MARKER_GLYPHS = {
+    "reload": "↻ ",
+    "agent": "",
+    "task": "◇ ",
+    "uninterruptible": "⊘ ",
+    "user_audio_discarded": "⊘ ",
+    "false_interruption": "↯ ",
+    "overlapping_speech": "≋ ",
+}
 """The glyph before a marker's text, by kind (an agent change reads "→ Billing")."""
+
+_NOTE_KINDS = frozenset({"user_audio_discarded", "false_interruption", "overlapping_speech"})
+"""Turn-taking notes (issue 10): one wrapped line, no rule. Every other kind is a divider."""
 
 
 class MarkerView(Widget):
@@ -253,21 +279,32 @@ class MarkerView(Widget):
         margin: 1 0 0 0;
         color: $warning;
     }
+    MarkerView.-note {
+        height: auto;
+        margin: 1 4 0 0;
+    }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._text = ""
         self._t = 0.0
+        self._kind = "reload"
 
     def show(self, marker: Marker) -> None:
         """Render ``marker``."""
         glyph = _MARKER_GLYPHS.get(marker.kind, "↻ ")
         self._text = f" {glyph}{marker.text} · {_clock(marker.t)} "
+        self._kind = marker.kind
+        self.set_class(marker.kind in _NOTE_KINDS, "-note")
         self.refresh()
 
     def render(self) -> Content:
         width = self.size.width
+        if self._kind in _NOTE_KINDS:
+            # a turn-taking note (issue 10): one line, wrapped to the pane, no rule
+            color = "$error" if self._kind == "user_audio_discarded" else "$warning"
+            return Content.styled(self._text.strip(), f"bold {color}")
         side = max((width - len(self._text)) // 2, 2)
         rest = max(width - side - len(self._text), 2)
         return Content.assemble(
@@ -317,6 +354,18 @@ class ConversationView(VerticalScroll):
     items and redraws changed ones, so a frame costs only what changed.
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "select_turn(-1)", "Previous turn", show=False),
+        Binding("down", "select_turn(1)", "Next turn", show=False),
+    ]
+
+    class TurnSelected(Message):
+        """The user picked a user turn (arrows or mouse); ``item_id`` is its item id."""
+
+        def __init__(self, item_id: int) -> None:
+            super().__init__()
+            self.item_id = item_id
+
     DEFAULT_CSS = """
     ConversationView {
         padding: 0 1 1 1;
@@ -333,6 +382,33 @@ class ConversationView(VerticalScroll):
         self._running_calls: dict[int, ToolCall] = {}
         self._now = 0.0
         self._frame = 0
+        self.selected: int | None = None
+        """Item id of the selected user turn (None: follow the latest)."""
+
+    def select_item(self, item_id: int | None) -> None:
+        """Select the user turn ``item_id`` (None: none) and tell the app."""
+        old = self._views.get(self.selected) if self.selected is not None else None
+        if old is not None:
+            old.remove_class("-selected")
+        self.selected = item_id
+        view = self._views.get(item_id) if item_id is not None else None
+        if view is not None:
+            view.add_class("-selected")
+            self.scroll_to_widget(view, animate=False)
+        if item_id is not None:
+            self.post_message(self.TurnSelected(item_id))
+
+    def action_select_turn(self, step: int) -> None:
+        """Select the previous (-1) or next (+1) user turn."""
+        ids = [i for i, v in self._views.items() if isinstance(v, UserTurnView)]
+        if not ids:
+            return
+        if self.selected not in ids:
+            target = ids[-1] if step < 0 else ids[0]
+        else:
+            pos = ids.index(self.selected) + step
+            target = ids[min(max(pos, 0), len(ids) - 1)]
+        self.select_item(target)
 
     def on_mount(self) -> None:
         self.mount(
@@ -356,6 +432,8 @@ class ConversationView(VerticalScroll):
             view = self._views.get(item.id)
             if view is None:
                 view = _make_view(item)
+                if isinstance(view, UserTurnView):
+                    view.item_id = item.id
                 self._views[item.id] = view
                 new.append(view)
             self._show(view, item)

@@ -9,7 +9,10 @@ from textual.widget import Widget
 
 from agentconsole.state import VadSample
 
-__all__ = ["VadGraph", "bucket_samples"]
+__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays"]
+
+MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", "backchannel": "∼"}
+"""Glyphs of the turn-taking marks drawn on the graph's top row."""
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 _AXIS = 4  # width of the left axis labels ("1.0 ", " .5 ", "  0 ")
@@ -39,6 +42,36 @@ def bucket_samples(
         else:
             out[col] = (max(prev[0], sample.probability), prev[1] or sample.speaking)
     return out
+
+
+def column_overlays(
+    now: float,
+    window: float,
+    columns: int,
+    discards: Sequence[tuple[float, float]],
+    eot: Sequence[tuple[float, float]],
+    marks: Sequence[tuple[float, str]],
+) -> tuple[list[bool], list[float | None], list[str | None]]:
+    """Per column: inside discarded speech, the latest end-of-turn probability, a mark."""
+    start = now - window
+    step = window / max(columns, 1)
+    discarded = [False] * columns
+    for lo, hi in discards:
+        if hi < start or lo > now:
+            continue
+        a = max(int((lo - start) / step), 0)
+        b = min(int((hi - start) / step), columns - 1)
+        for col in range(a, b + 1):
+            discarded[col] = True
+    eot_cols: list[float | None] = [None] * columns
+    for t, p in eot:
+        if start <= t <= now:
+            eot_cols[min(int((t - start) / step), columns - 1)] = p
+    mark_cols: list[str | None] = [None] * columns
+    for t, kind in marks:
+        if start <= t <= now:
+            mark_cols[min(int((t - start) / step), columns - 1)] = kind
+    return discarded, eot_cols, mark_cols
 
 
 class VadGraph(Widget):
@@ -76,6 +109,9 @@ class VadGraph(Widget):
         self.note = ""
         """Shown instead of the graph while there are no samples (e.g. a realtime model)."""
         self._painted: tuple[object, ...] | None = None
+        self._discards: Sequence[tuple[float, float]] = ()
+        self._eot: Sequence[tuple[float, float]] = ()
+        self._marks: Sequence[tuple[float, str]] = ()
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
 
@@ -100,6 +136,22 @@ class VadGraph(Widget):
             self._painted = signature
             self.refresh()
 
+    def set_overlays(
+        self,
+        discards: Sequence[tuple[float, float]],
+        eot: Sequence[tuple[float, float]],
+        marks: Sequence[tuple[float, str]],
+    ) -> None:
+        """Turn-timeline overlays: discarded speech spans ``(start, end)`` (shaded red), the
+        turn detector's ``(t, probability)`` (dots) and ``(t, kind)`` marks (top row glyphs).
+        Takes effect with the next :meth:`set_samples`."""
+        self._discards, self._eot, self._marks = discards, eot, marks
+
+    def _overlays(self, cols: int) -> tuple[list[bool], list[float | None], list[str | None]]:
+        if not (self._discards or self._eot or self._marks):
+            return [False] * cols, [None] * cols, [None] * cols
+        return column_overlays(self._now, self.window, cols, self._discards, self._eot, self._marks)
+
     def _signature(self) -> tuple[object, ...]:
         """What the rendered picture depends on, at the resolution it is drawn with."""
         cols = max(self.size.width - _AXIS, 1)
@@ -112,7 +164,18 @@ class VadGraph(Widget):
         )
         last = self._samples[-1] if self._samples else None
         footer = (f"{last.probability:4.2f}", last.speaking) if last else None
-        return (self.size, cells, footer, self.note, self.has_probability)
+        discarded, eot, marks = self._overlays(cols)
+        eot_cells = tuple(None if p is None else round(p * eighths) for p in eot)
+        return (
+            self.size,
+            cells,
+            footer,
+            tuple(discarded),
+            eot_cells,
+            tuple(marks),
+            self.note,
+            self.has_probability,
+        )
 
     @property
     def sample_count(self) -> int:
@@ -126,7 +189,9 @@ class VadGraph(Widget):
         rows = max(height - 1, 1)
         cols = max(width - _AXIS, 1)
         buckets = bucket_samples(self._samples, self._now, self.window, cols)
-        if self.note and not any(buckets):
+        discarded, eot, marks = self._overlays(cols)
+        overlaid = any(discarded) or any(p is not None for p in eot) or any(marks)
+        if self.note and not any(buckets) and not overlaid:
             pad = max(cols + _AXIS - len(self.note), 0) // 2
             blank = [Content("")] * max(rows // 2, 0)
             return Content("\n").join(
@@ -139,8 +204,21 @@ class VadGraph(Widget):
             base = (rows - 1 - row) * 8
             label = "1.0 " if row == 0 else (" .5 " if row == thr_row else "    ")
             parts: list[tuple[str, str]] = [(label, "$text-muted")]
-            for bucket in buckets:
-                parts.append(self._cell(bucket, base, row == thr_row))
+            for col, bucket in enumerate(buckets):
+                text, style = self._cell(bucket, base, row == thr_row)
+                if discarded[col]:
+                    # speech the framework withheld from the STT: not heard
+                    style = f"{style.split(' on ')[0]} on $error 35%".strip()
+                p = eot[col]
+                if p is not None and min(int(p * rows), rows - 1) == rows - 1 - row:
+                    text, style = (
+                        "•",
+                        f"bold $warning{style[style.find(' on ') :] if ' on ' in style else ''}",
+                    )
+                mark = marks[col]
+                if mark is not None and row == 0:
+                    text, style = MARK_GLYPHS.get(mark, "!"), "bold $error"
+                parts.append((text, style))
             lines.append(_merge(parts))
         lines.append(self._footer(cols))
         return Content("\n").join(lines)

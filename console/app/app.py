@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
 
+from agentconsole.app.inspector import InspectorScreen
 from agentconsole.app.keys import KEYS
 from agentconsole.app.messages import EventsPending
 from agentconsole.app.screens import HelpScreen
@@ -34,6 +35,7 @@ from agentconsole.widgets import (
     SessionPanel,
     VadGraph,
 )
+from agentconsole.widgets.waterfall import Waterfall
 
 __all__ = ["FRAME_INTERVAL", "AgentConsoleApp"]
 
@@ -153,6 +155,10 @@ class AgentConsoleApp(App[int]):
                 with Vertical(id="latency-box", classes="box") as latency_box:
                     latency_box.border_title = "Latency"
                     yield LatencyPanel(id="latency")
+                with Vertical(id="turn-box", classes="box") as turn_box:
+                    turn_box.border_title = "Turn"
+                    turn_box.border_subtitle = "↑↓ or click a turn · c: LLM input"
+                    yield Waterfall(id="waterfall")
         with Vertical(id="prompt-bar"):
             yield Input(id="prompt")
         yield Footer()
@@ -230,6 +236,8 @@ class AgentConsoleApp(App[int]):
             self._render_states()
         if "latency" in parts:
             self._render_latency()
+        if "turns" in parts:
+            self._render_turns()
         if "header" in parts:
             self._render_header()
         if "logs" in parts:
@@ -291,6 +299,39 @@ class AgentConsoleApp(App[int]):
         box = self.query_one("#latency-box")
         turns = len(state.latency)
         box.border_subtitle = f"{turns} turn{'s' if turns != 1 else ''} · p50/p95 of the session"
+
+    def _selected_turn(self) -> tuple[Any, bool]:
+        """The turn the waterfall and inspector show, and whether the user picked it."""
+        turns = self.state.turns
+        selected = self.query_one(ConversationView).selected
+        if selected is not None:
+            return turns.by_item(selected), True
+        return (turns.turns[-1] if turns.turns else None), False
+
+    def _render_turns(self) -> None:
+        turns = self.state.turns
+        self.query_one(VadGraph).set_overlays(
+            [(d.start, d.end) for d in turns.discards],
+            turns.eot,
+            [(m.t, m.kind) for m in turns.marks],
+        )
+        self.query_one(VadGraph).set_samples(self.state.vad, self.state.now)
+        turn, selected = self._selected_turn()
+        self.query_one(Waterfall).show(
+            turn,
+            selected=selected,
+            percentile=turns.segment_percentile,
+            session_usage=turns.usage,
+        )
+
+    @on(ConversationView.TurnSelected)
+    def _on_turn_selected(self, _: ConversationView.TurnSelected) -> None:
+        self._render_turns()
+
+    def action_inspect(self) -> None:
+        """Show what the LLM got for the selected (or latest) turn."""
+        if not isinstance(self.screen, InspectorScreen):
+            self.push_screen(InspectorScreen(self._selected_turn()[0]))
 
     def _render_header(self) -> None:
         state = self.state

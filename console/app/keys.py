@@ -118,6 +118,15 @@ KEYS: tuple[Key, ...] = (
         footer=False,
     ),
     Key(
+        "c",
+        "c",
+        "inspector: what the LLM got for the selected turn",
+        "inspect",
+        "LLM input",
+        palette=("Inspect LLM input", "The chat context and tools of the turn"),
+    ),
+    Key("up", "↑ / ↓, click", "select a turn: its waterfall in the Turn pane"),
+    Key(
         "question_mark",
         "?",
         "this help",

@@ -57,8 +57,12 @@ class AudioEngine:
         on_mic_frame: Callable[[bytes], None],
         on_playout: Callable[[float, bool], None],
         on_status: Callable[[dict[str, Any]], None],
+        on_heard: Callable[[float], None] | None = None,
     ) -> None:
         self.config = config
+        self._on_heard = on_heard
+        """Called (audio thread) with the ``time.monotonic()`` a segment's first sample is
+        heard (turn timeline)."""
         self._on_mic_frame = on_mic_frame
         self._on_playout = on_playout
         self._on_status = on_status
@@ -322,6 +326,10 @@ class AudioEngine:
         if self._recorder is not None:
             self._recorder.write(AGENT, data, t_heard)
         due = t_heard + data.size / SAMPLE_RATE
+        starts = self._playout.pop_starts()
+        if starts and self._on_heard is not None:
+            for pos in starts:
+                self._call(self._on_heard, t_heard + pos / SAMPLE_RATE)
         with self._evlock:
             for f in self._playout.pop_finished():
                 self._events.put(("playout", (due, f)))

@@ -59,6 +59,7 @@ class PlayoutBuffer:
         self._segments: collections.deque[_Segment] = collections.deque()
         self._finished: list[Finished] = []
         self._tail: npt.NDArray[np.int16] | None = None  # fade-out left by clear()
+        self._starts: list[int] = []  # block offsets where a segment's first sample was read
         self.starved = 0
         """Times a segment ran dry before it was closed (producer slower than real time)."""
 
@@ -112,6 +113,8 @@ class PlayoutBuffer:
                     if not ready and now - seg.prime_since < self._max_wait:
                         break
                     seg.started = True
+                    if seg.read == 0:
+                        self._starts.append(pos)
                 take = self._take(seg, n - pos)
                 if seg.fade_in and take.size:
                     k = min(self._ramp, take.size)
@@ -143,6 +146,12 @@ class PlayoutBuffer:
         """Segments that finished during ``read()`` calls since the last call."""
         with self._lock:
             out, self._finished = self._finished, []
+            return out
+
+    def pop_starts(self) -> list[int]:
+        """Offsets, in the last ``read()`` block, where a segment began playing."""
+        with self._lock:
+            out, self._starts = self._starts, []
             return out
 
     @property

@@ -35,6 +35,7 @@ def open_engine(
     config: AudioConfig | None,
     on_mic_frame: Callable[[bytes], None],
     on_playout: Callable[[float, bool], None],
+    on_heard: Callable[[float], None] | None = None,
 ) -> AudioEngine | None:
     """Open the audio engine; callbacks run on the io loop. None (after reporting) if no audio.
 
@@ -59,9 +60,17 @@ def open_engine(
     def playout(played: float, interrupted: bool) -> None:
         loop.call_soon_threadsafe(on_playout, played, interrupted)
 
+    def heard(t: float) -> None:
+        if on_heard is not None:
+            loop.call_soon_threadsafe(on_heard, t)
+
     for attempt in range(2):
         engine = AudioEngine(
-            config, on_mic_frame=mic_frame, on_playout=playout, on_status=on_status
+            config,
+            on_mic_frame=mic_frame,
+            on_playout=playout,
+            on_status=on_status,
+            on_heard=heard,
         )
         try:
             engine.start()
@@ -93,7 +102,9 @@ class LocalAudioRoute:
 
     async def open(self) -> bool:
         """Open the devices (never fatal: the console runs without audio)."""
-        self._engine = open_engine(self._host, self._config, self._send_mic, self._on_playout)
+        self._engine = open_engine(
+            self._host, self._config, self._send_mic, self._on_playout, self._on_heard
+        )
         return True
 
     def start_entry(self) -> dict[str, Any] | None:
@@ -104,6 +115,9 @@ class LocalAudioRoute:
         """A new active job: what was queued for the previous one is dropped."""
         self._job = job
         self._segments.clear()
+        turns = getattr(self._host, "turns", None)
+        if turns is not None:
+            turns.reset()  # the new job numbers its segments from 1 again
         if self._engine is not None:
             self._engine.clear()
 
@@ -158,7 +172,18 @@ class LocalAudioRoute:
         ev = Playout(segment=segment, played=played, interrupted=interrupted)
         job.conn.send(ev.to_dict())
 
+    def _on_heard(self, t: float) -> None:
+        """A segment's first sample was played at ``time.monotonic()`` ``t`` (turn timeline)."""
+        turns = getattr(self._host, "turns", None)
+        if turns is not None:
+            turns.on_heard(round(t - turns.origin, 4))
+
     def _on_playback(self, job: Job, action: str, segment: int) -> None:
+        turns = getattr(self._host, "turns", None)
+        if turns is not None and action == "start":
+            turns.on_playback_start(segment, turns.now(), plays=self._engine is not None)
+        elif turns is not None and action == "clear":
+            turns.on_clear()
         if self._engine is None:
             # no audio at all: the segment "plays" instantly
             if action in ("flush", "clear"):

@@ -15,8 +15,10 @@ from typing import Any
 
 from .. import events as ev_
 from ..wire import Connection
+from . import coverage
 from .io import TextTap, WireAudioInput, WireAudioOutput
 from .resume import ToolItems
+from .timeline import ROOM_SEGMENT, TurnTimeline
 
 __all__ = ["SessionBridge"]
 
@@ -35,6 +37,18 @@ def _created_gap(call: Any, output: Any) -> float | None:
     begin = _seconds(getattr(call, "created_at", None))
     end = _seconds(getattr(output, "created_at", None))
     return None if begin is None or end is None else round(max(0.0, end - begin), 4)
+
+
+def _tool_span(
+    call: Any, output: Any, started: float | None, ended: float
+) -> tuple[str, float, float]:
+    """``(name, start, end)`` of one tool on the wall clock (``time.time()``)."""
+    if started is not None:
+        offset = time.time() - time.monotonic()
+        return call.name, started + offset, ended + offset
+    begin = _seconds(getattr(call, "created_at", None)) or time.time()
+    end = _seconds(getattr(output, "created_at", None)) or begin
+    return call.name, begin, max(begin, end)
 
 
 class SessionBridge:
@@ -60,6 +74,15 @@ class SessionBridge:
         self.mocked: set[str] = set()
         """Names of the tools that return a mock value (their ``tool_ended`` says so)."""
         self._tool_items = ToolItems()
+        self.timeline = TurnTimeline(self._emit)
+
+    def install_taps(self) -> None:
+        """Framework taps the turn timeline needs (user frames withheld, turn detector)."""
+        from . import framework
+
+        timeline = self.timeline
+        framework.tap_push_audio(lambda activity, reason: timeline.on_user_frame(reason))
+        framework.tap_eot(timeline.on_eot)
 
     # -- the framework's console interface ------------------------------------------------
 
@@ -77,6 +100,7 @@ class SessionBridge:
         self.session = session
         self.audio_input = WireAudioInput()
         self.audio_output = WireAudioOutput(self._conn)
+        self.audio_output.on_segment_start = self.timeline.on_playback_start
         spoken = TextTap(on_text=lambda text: self._emit(ev_.AgentSpoken(delta=text)))
         sync = TranscriptSynchronizer(
             next_in_chain_audio=self.audio_output, next_in_chain_text=spoken
@@ -115,7 +139,13 @@ class SessionBridge:
             )
         audio = session.output.audio
         if audio is not None:
-            audio.on("playback_started", lambda ev: self._emit(ev_.AgentSpeech(state="started")))
+
+            def on_started(ev: Any) -> None:
+                self._emit(ev_.AgentSpeech(state="started"))
+                # no local playout in room mode: a turn ends with the audio sent to the room
+                self.timeline.on_playback_start(ROOM_SEGMENT)
+
+            audio.on("playback_started", on_started)
             audio.on(
                 "playback_finished",
                 lambda ev: self._emit(
@@ -132,7 +162,7 @@ class SessionBridge:
     def _subscribe(self, session: Any) -> None:
         emit = self._emit
         session.on("user_state_changed", lambda ev: emit(ev_.UserState(state=ev.new_state)))
-        session.on("agent_state_changed", lambda ev: emit(ev_.AgentState(state=ev.new_state)))
+        session.on("agent_state_changed", self._on_agent_state)
         session.on(
             "user_input_transcribed",
             lambda ev: emit(
@@ -147,9 +177,32 @@ class SessionBridge:
             session.on("tool_execution_updated", self._on_tool_update)
         except ValueError:  # older livekit-agents: tools are only seen after the batch
             pass
+        self._subscribe_timeline(session)
+
+    def _subscribe_timeline(self, session: Any) -> None:
+        """The session events of the turn timeline (issue 10); see ``coverage.COVERAGE``."""
+        timeline = self.timeline
+        timeline.attach(session)
+        handlers: dict[str, Callable[[Any], None]] = {
+            "user_transcription_timeout": timeline.on_transcription_timeout,
+            "agent_false_interruption": timeline.on_false_interruption,
+            "overlapping_speech": timeline.on_overlapping_speech,
+            "metrics_collected": lambda ev: timeline.on_metrics(ev.metrics),
+            "speech_created": timeline.on_speech_created,
+        }
+        from . import framework
+
+        for name, handler in handlers.items():
+            assert name in coverage.COVERAGE, name
+            framework.listen(session, name, handler)
+
+    def _on_agent_state(self, ev: Any) -> None:
+        self._emit(ev_.AgentState(state=ev.new_state))
+        self.timeline.on_agent_state(str(ev.new_state))
 
     def _on_agent_text(self, text: str) -> None:
         self._agent_text_open = True
+        self.timeline.on_agent_text()
         self._emit(ev_.AgentText(delta=text))
 
     def _on_agent_flush(self) -> None:
@@ -160,12 +213,16 @@ class SessionBridge:
         role = getattr(item, "role", None)
         if role == "user":
             self._user_metrics = dict(getattr(item, "metrics", None) or {})
+            self.timeline.on_user_item(item)
         elif role == "assistant":
             self._emit(
                 ev_.AgentTurn(
                     text=item.text_content or "",
                     interrupted=bool(getattr(item, "interrupted", False)),
                 )
+            )
+            self.timeline.on_agent_item(
+                item.text_content or "", bool(getattr(item, "interrupted", False))
             )
             self._emit_metrics(dict(getattr(item, "metrics", None) or {}))
         self.emit_history()
@@ -198,8 +255,10 @@ class SessionBridge:
     def _on_tools_executed(self, ev: Any) -> None:
         now = time.monotonic()
         self._tool_items.add(ev.function_calls, ev.function_call_outputs)
+        ran: list[tuple[str, float, float]] = []
         for call, output in zip(ev.function_calls, ev.function_call_outputs, strict=False):
             started = self._tool_started.pop(call.call_id, None)
+            ran.append(_tool_span(call, output, started, self._tool_ended.get(call.call_id, now)))
             if started is None:
                 # No start event on this framework version: report it now, so every consumer
                 # sees tool_started before tool_ended (the only place this fallback lives).
@@ -222,6 +281,7 @@ class SessionBridge:
                     mocked=call.name in self.mocked,
                 )
             )
+        self.timeline.on_tools(ran)
         self.emit_history()
 
     def _on_error(self, ev: Any) -> None:
@@ -236,6 +296,7 @@ class SessionBridge:
         )
 
     def _on_close(self, ev: Any) -> None:
+        self.timeline.finish()
         reason = getattr(ev, "reason", "")
         self._emit(
             ev_.Log(level="info", logger="agentconsole", message=f"session closed: {reason}")

@@ -32,12 +32,17 @@ __all__ = [
     "Entrypoints",
     "agents_version",
     "check_version",
+    "discard_reason",
     "install_console",
     "seed_history",
     "intercept_run_app",
+    "listen",
     "make_job_context",
+    "pipeline_settings",
     "resolve_entrypoints",
     "set_tool_mocks",
+    "tap_eot",
+    "tap_push_audio",
     "tap_session_start",
     "tap_vad",
     "tap_activity",
@@ -456,3 +461,154 @@ def configure_participant(
         participant.attributes = dict(attributes or {})
         if any(key.startswith("sip.") for key in attributes or {}):
             participant.kind = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+
+
+# -- turn timeline (issue 10) ----------------------------------------------------------------
+
+
+def discard_reason(activity: Any) -> str | None:
+    """Why ``AgentActivity.push_audio`` withholds this frame from the STT, or None.
+
+    Mirrors the framework's own test: the AEC warm-up (the agent's first
+    ``aec_warmup_duration`` seconds of speech, livekit-agents >= 1.4) and uninterruptible
+    speech with ``discard_audio_if_uninterruptible``.
+    """
+    session = getattr(activity, "_session", None)
+    if session is None:
+        return None
+    if (
+        getattr(session, "agent_state", "") == "speaking"
+        and (getattr(session, "_aec_warmup_remaining", 0) or 0) > 0
+        and getattr(session, "_aec_warmup_timer", None) is not None
+    ):
+        return "aec_warmup"
+    speech = getattr(activity, "_current_speech", None)
+    if speech is None or speech.done() or getattr(speech, "interrupted", False):
+        return None
+    if getattr(speech, "allow_interruptions", True):
+        return None
+    options = session.options
+    interruption = getattr(options, "interruption", None)
+    if isinstance(interruption, dict):
+        discard = interruption.get("discard_audio_if_uninterruptible", True)
+    else:
+        discard = getattr(options, "discard_audio_if_uninterruptible", True)
+    return "uninterruptible" if discard else None
+
+
+def tap_push_audio(on_frame: Callable[[Any, str | None], None]) -> None:
+    """Call ``on_frame(activity, reason)`` for every user audio frame the session receives,
+    with the reason it is withheld from the STT (see :func:`discard_reason`) or None."""
+    from livekit.agents.voice.agent_activity import AgentActivity
+
+    original = AgentActivity.push_audio
+    if getattr(original, "_agentconsole_tap", False):
+        return
+
+    @functools.wraps(original)
+    def push_audio(self: Any, frame: Any) -> None:
+        if getattr(self, "_started", False):
+            try:
+                reason = discard_reason(self)
+            except Exception:  # a framework change must not cost the user their audio
+                reason = None
+            on_frame(self, reason)
+        original(self, frame)
+
+    push_audio._agentconsole_tap = True  # type: ignore[attr-defined]
+    AgentActivity.push_audio = push_audio  # type: ignore[method-assign]
+
+
+def tap_eot(on_eot: Callable[[float, float | None, float | None], None]) -> bool:
+    """Call ``on_eot(probability, threshold, delay)`` for every end-of-turn prediction of the
+    session's turn detector. Returns False on framework versions without the hook."""
+    from livekit.agents.voice.agent_activity import AgentActivity
+
+    original = getattr(AgentActivity, "on_eot_prediction", None)
+    if original is None:
+        return False
+    if getattr(original, "_agentconsole_tap", False):
+        return True
+
+    @functools.wraps(original)
+    def on_eot_prediction(self: Any, ev: Any) -> None:
+        try:
+            on_eot(
+                float(ev.probability),
+                _float_or_none(getattr(ev, "threshold", None)),
+                _float_or_none(getattr(ev, "delay", None)),
+            )
+        finally:
+            original(self, ev)
+
+    on_eot_prediction._agentconsole_tap = True  # type: ignore[attr-defined]
+    AgentActivity.on_eot_prediction = on_eot_prediction  # type: ignore[method-assign]
+    return True
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _model_name(component: Any) -> str:
+    if component is None:
+        return "none"
+    names = []
+    for attr in ("provider", "model"):
+        try:
+            value = getattr(component, attr, None)
+        except Exception:  # some plugins raise for an unset model
+            value = None
+        if isinstance(value, str) and value and value.lower() != "unknown":
+            names.append(value)
+    return " ".join(dict.fromkeys(names)) or type(component).__name__
+
+
+def pipeline_settings(session: Any) -> dict[str, str]:
+    """What owns each wait of a turn, as short human-readable settings."""
+    out: dict[str, str] = {}
+    vad = getattr(session, "vad", None)
+    opts = getattr(vad, "_opts", None)
+    silence = getattr(opts, "min_silence_duration", None)
+    out["vad"] = (
+        f"min_silence_duration={silence:g}s ({_model_name(vad)})"
+        if isinstance(silence, (int, float))
+        else f"VAD silence window ({_model_name(vad)})"
+    )
+    out["stt"] = f"STT {_model_name(getattr(session, 'stt', None))}"
+    options = getattr(session, "options", None)
+    endpointing = getattr(options, "endpointing", None)
+    if isinstance(endpointing, dict) and "min_delay" in endpointing:
+        min_delay: Any = endpointing.get("min_delay")
+    else:
+        min_delay = getattr(options, "min_endpointing_delay", None)
+    detector = getattr(session, "_turn_detection", None) or getattr(session, "turn_detection", None)
+    delay = f"min_endpointing_delay={min_delay:g}s" if isinstance(min_delay, (int, float)) else ""
+    if detector is None or isinstance(detector, str):
+        mode = detector or "vad"
+        out["endpointing"] = f"{delay} (turn detection: {mode})".strip()
+    else:
+        out["endpointing"] = f"turn detector {_model_name(detector)}; {delay}".strip("; ")
+    out["llm"] = f"LLM {_model_name(getattr(session, 'llm', None))}"
+    out["tts"] = f"TTS {_model_name(getattr(session, 'tts', None))}"
+    warmup = getattr(options, "aec_warmup_duration", None)
+    out["aec_warmup"] = (
+        f"aec_warmup_duration={warmup:g}s"
+        if isinstance(warmup, (int, float))
+        else "aec_warmup_duration"
+    )
+    out["uninterruptible"] = "allow_interruptions=False, discard_audio_if_uninterruptible"
+    return out
+
+
+def listen(session: Any, name: str, callback: Callable[[Any], None]) -> None:
+    """Subscribe to a session event without the session's deprecation warning.
+
+    ``AgentSession.on("metrics_collected")`` logs a deprecation warning on livekit-agents 1.8
+    (into the user's logs, on every start), but the event is the only usage report that every
+    supported version emits. The base emitter's ``on`` registers the same listener quietly.
+    Subscribing to a name the installed version never emits is harmless.
+    """
+    from livekit import rtc
+
+    rtc.EventEmitter.on(session, name, callback)

@@ -78,6 +78,8 @@ class WireAudioOutput(io.AudioOutput):
         self._reports: dict[int, tuple[float, bool]] = {}
         self._report_event = asyncio.Event()
         self._resampler: rtc.AudioResampler | None = None
+        self.on_segment_start: Callable[[int], None] | None = None
+        """Called with the segment number when its first frame arrives (turn timeline)."""
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         await super().capture_frame(frame)
@@ -89,6 +91,8 @@ class WireAudioOutput(io.AudioOutput):
             self._capture_start = time.monotonic()
             self._conn.send(Playback(action="start", segment=self._segment).to_dict())
             self.on_playback_started(created_at=time.time())
+            if self.on_segment_start is not None:
+                self.on_segment_start(self._segment)
         self._pushed += frame.duration
         for out in self._resample(frame):
             self._conn.send_audio(protocol.KIND_PLAY, bytes(out.data))

@@ -298,7 +298,14 @@ class JobRunner:
         # in a room, AgentSession.start must use RoomIO on the real room, not the console's IO
         self._bridge.enabled = host.bridge_io
         framework.install_console(self._bridge)
-        framework.tap_vad(lambda p, speaking: self.send(ev_.Vad(probability=p, speaking=speaking)))
+        bridge = self._bridge
+
+        def on_vad(p: float | None, speaking: bool) -> None:
+            self.send(ev_.Vad(probability=p, speaking=speaking))
+            bridge.timeline.on_vad(speaking)
+
+        framework.tap_vad(on_vad)
+        bridge.install_taps()
         framework.tap_session_start(before_start, after_start)
 
         try:

@@ -254,3 +254,15 @@ def test_reload_while_thinking_answers_the_message(tmp_path: Path) -> None:
         # the old job's half reply was not committed, and the message was typed once
         assert len(c.of_type("agent_turn")) == 1
         assert len([e for e in c.of_type("user_transcript") if e["source"] == "text"]) == 1
+
+
+def test_text_mode_turn_is_explained() -> None:
+    """Issue 9 x issue 10: a typed turn of a text-only agent still gets its `turn` line
+    (no audio is played, so no heard latency), with the typed text and the reply."""
+    with console("text_only.py", "--no-watch") as c:
+        c.wait_type("mode", text=True)
+        ask(c, "hello there")
+        turn = c.wait_type("turn", timeout=30)
+        assert turn["source"] == "text" and turn["user_text"] == "hello there", turn
+        assert turn["reply"] == "Hello in text!" and turn["interrupted"] is False, turn
+        assert turn["heard_latency"] is None, turn

@@ -9,7 +9,7 @@ from test_tui_app import SIZE, conversation_text, text_of
 
 from agentconsole.app import AgentConsoleApp
 from agentconsole.state import Marker, SessionState
-from agentconsole.widgets import HeaderBar, VadGraph
+from agentconsole.widgets import ConversationView, HeaderBar, MarkerView, VadGraph
 
 
 def _start() -> list[dict[str, object]]:
@@ -96,3 +96,44 @@ async def test_vad_graph_shades_speech_without_probability(app: AgentConsoleApp)
         # the speech segment is shaded: some cells carry the success background
         spans = [str(span.style) for span in rendered.spans]
         assert any("$success" in style for style in spans)
+
+
+async def test_uninterruptible_speech_with_discarded_audio_on_an_events_only_vad(
+    app: AgentConsoleApp,
+) -> None:
+    """Issue 9 with issue 10: an uninterruptible say keeps its divider, the speech withheld
+    from the STT meanwhile is a note, and the probability-less VAD's graph shows both the
+    speech shading and the discarded span."""
+    events: list[dict[str, object]] = [
+        {"type": "vad", "t": 1 + i * 0.032, "probability": None, "speaking": 40 <= i < 80}
+        for i in range(120)
+    ]
+    events[60:60] = [
+        {"type": "agent_uninterruptible", "t": 2.0, "source": "say", "stopped": False},
+        {
+            "type": "user_audio_discarded",
+            "t": 2.6,
+            "reason": "uninterruptible",
+            "start": 2.3,
+            "end": 2.6,
+            "setting": "allow_interruptions=False, discard_audio_if_uninterruptible",
+        },
+    ]
+    app.feed_events(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await caught_up(pilot)
+        conversation = app.query_one(ConversationView)
+        await wait_for(pilot, lambda: len(list(conversation.query(MarkerView))) >= 2)
+        markers = list(conversation.query(MarkerView))
+        divider = [m for m in markers if "allow_interruptions=False" in text_of(m)]
+        notes = [m for m in markers if m.has_class("-note")]
+        assert divider and not divider[0].has_class("-note"), [text_of(m) for m in markers]
+        assert "─" in text_of(divider[0])
+        assert len(notes) == 1 and "─" not in text_of(notes[0]), [text_of(m) for m in markers]
+        graph = app.query_one(VadGraph)
+        assert not graph.has_probability
+        rendered = graph.render()
+        assert "p   —" in str(rendered).splitlines()[-1]
+        styles = [str(span.style) for span in rendered.spans]
+        assert any("$success" in style for style in styles)  # the speech segment
+        assert any("$error" in style for style in styles)  # the discarded span
