@@ -252,6 +252,22 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     help="Headless: exit 3 when no turn completes within S seconds (of the start or the "
     "previous turn).",
 )
+@click.option(
+    "--block-threshold",
+    type=click.FloatRange(min=0),
+    default=0.1,
+    show_default=True,
+    metavar="SECONDS",
+    help="Report the agent's event loop when it is blocked this long (0: off).",
+)
+@click.option(
+    "--tool-threshold",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Flag a tool call still running after this long (0: off).",
+)
 @click.version_option(__version__, "--version", prog_name="agentconsole")
 def main(
     agent_file: str | None,
@@ -278,6 +294,8 @@ def main(
     participant_attributes: tuple[str, ...],
     turns: bool,
     timeout: float | None,
+    block_threshold: float,
+    tool_threshold: float,
 ) -> None:
     """Run a LiveKit voice agent (AGENT_FILE, unmodified) with a live console.
 
@@ -325,6 +343,10 @@ def main(
         watch_paths=[Path(p).resolve() for p in watch_path],
         clock_start=started,
         mock_tools=parse_mock_tools(mock_tool),
+        job_args=[
+            f"--block-threshold={block_threshold:g}",
+            f"--tool-threshold={tool_threshold:g}",
+        ],
     )
     from .deployment import build_deployment
 

@@ -379,6 +379,52 @@ class Error(Event):
     level: str
     message: str
     source: str | None = None
+    where: dict[str, JSONValue] | None = None
+    """The agent's own line behind the error (a :class:`Where` dict), when there is one."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Watchdog: the agent's own mistakes (blocked loop, stuck tools)
+#
+# A "where" is a dict: ``file`` (relative to the agent's folder), ``path`` (absolute), ``line``,
+# ``function``, ``code`` (the source line, stripped). A "stack" is a list of them, outermost
+# first, trimmed of the event loop's own frames.
+
+
+@_event
+@_frozen
+class LoopBlocked(Event):
+    """The job's event loop ran nothing for ``duration`` seconds (at least).
+
+    Sent once the block ends (``ongoing`` false), and while a long block lasts (``ongoing``
+    true, ``duration`` so far). ``block`` numbers the blocks of one job, so the reports of one
+    block can be told apart from the next. ``where`` is the innermost frame in the agent's own
+    files (null when none was on the stack); ``stack`` the loop thread's stack, trimmed.
+    """
+
+    TYPE: ClassVar[str] = "loop_blocked"
+    duration: float
+    where: dict[str, JSONValue] | None
+    stack: list[dict[str, JSONValue]]
+    ongoing: bool = False
+    block: int = 0
+
+
+@_event
+@_frozen
+class ToolStuck(Event):
+    """A tool has been running for ``elapsed`` seconds, longer than the stuck-tool threshold.
+
+    Sent when it crosses the threshold and again when the line it waits on changes; ``where``
+    is the tool's own frame it is suspended in.
+    """
+
+    TYPE: ClassVar[str] = "tool_stuck"
+    call_id: str
+    name: str
+    elapsed: float
+    where: dict[str, JSONValue] | None
+    stack: list[dict[str, JSONValue]] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -782,3 +828,16 @@ class ModeCmd(Command):
 
     CMD: ClassVar[str] = "mode"
     text: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Watchdog commands
+
+
+@_command
+@_frozen
+class CancelTool(Command):
+    """Cancel a running tool call (its task gets ``CancelledError``)."""
+
+    CMD: ClassVar[str] = "cancel_tool"
+    call_id: str

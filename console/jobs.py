@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from . import protocol
 from .events import Error, Event, JobExited, JobStarted, Log, Shutdown, Start
-from .midturn import ToolWatch
+from .midturn import TOOL_GRACE, ToolWatch, let_tools_finish
 from .wire import Connection, open_connection
 
 __all__ = [
@@ -132,6 +132,8 @@ class Job:
         """The job's last stderr lines: the reason when it dies without a word on the wire."""
         self.tools = ToolWatch()
         """Tools running in this job (a reload lets them finish first: docs/reload.md)."""
+        self.blocked = asyncio.Event()
+        """The job's loop is blocked right now (its watchdog says so): it cannot answer."""
 
 
 JobEvents = Callable[[Job, protocol.Event], None]
@@ -142,10 +144,11 @@ JobExit = Callable[[Job, "str | None"], None]
 class JobPool:
     """Spawns, starts, replaces and stops job processes (io loop only).
 
-    Callbacks: ``on_event(job, ev)`` for every event of every job, after the pool's own
-    bookkeeping (hello, ready, error, history, modules); ``on_audio(job, pcm)`` for agent
-    audio of the active job; ``on_exit(job, error)`` when the active job has ended (after its
-    ``job_exited``), unless the pool is stopping; ``emit(ev)`` for the pool's own events.
+    Callbacks: ``on_event(job, ev)`` for every event of every job (but ``reads``, kept in
+    :attr:`reads`), after the pool's own bookkeeping (hello, ready, error, history, modules,
+    running tools); ``on_audio(job, pcm)`` for agent audio of the active job;
+    ``on_exit(job, error)`` when the active job has ended (after its ``job_exited``), unless the
+    pool is stopping; ``emit(ev)`` for the pool's own events.
     """
 
     def __init__(
@@ -178,6 +181,9 @@ class JobPool:
         self._spawning: asyncio.Task[None] | None = None
         self.answer_pending = True
         """Whether the next job answers a turn left pending (false after a cut tool)."""
+        self.reads: set[str] = set()
+        """Files the agent's jobs opened for reading (the watch filter reloads on them)."""
+        self._reload_lock = asyncio.Lock()  # one at a time: a reload may wait for a tool
 
     @property
     def spare_warm(self) -> bool:
@@ -202,6 +208,14 @@ class JobPool:
         ]
         return job
 
+    def set_mock(self, mocks: dict[str, Any], cmd: protocol.Event) -> None:
+        """Keep a live ``mock_tool`` in ``mocks`` for the jobs a reload starts."""
+        if cmd.get("clear"):
+            mocks.pop(str(cmd.get("name")), None)
+        else:
+            mocks[str(cmd.get("name"))] = cmd.get("output")
+        self.update_start(mock_tools=dict(mocks) or None)
+
     def update_start(self, **fields: Any) -> None:
         """Change the ``start`` the next promoted job gets (e.g. live tool mocks)."""
         self._start = dataclasses.replace(self._start, **fields)
@@ -215,6 +229,27 @@ class JobPool:
         )
         job.conn.send(start.to_dict())
         self._emit(JobStarted(pid=job.pid))
+
+    async def reload_after_tools(self, announce: Event) -> Job | None:
+        """A reload asked for by the user or a save: ``announce`` it, let the running tools
+        finish (:meth:`settle_tools`), then :meth:`reload`. One at a time; None if stopping."""
+        async with self._reload_lock:
+            if self.stopping:
+                return None
+            self._emit(announce)
+            await self.settle_tools()
+            return None if self.stopping else await self.reload()
+
+    async def settle_tools(self) -> None:
+        """Before a reload: let the active job's running tools finish (docs/reload.md). A tool
+        still running after ``TOOL_GRACE`` is cut: its call is not in the history, so the next
+        job must not answer (and call it) again; the user's message stays, unanswered."""
+        self.answer_pending = True
+        job = self.active
+        if job is not None and not await let_tools_finish(job.tools):
+            self.answer_pending = False
+            message = f"reload: a tool still ran after {TOOL_GRACE:.0f} s; it was cut"
+            self._emit(Log(level="warning", logger="agentconsole", message=message))
 
     async def reload(self) -> Job | None:
         """Retire the active job and start the spare (or a fresh job) in its place."""
@@ -253,15 +288,25 @@ class JobPool:
         asyncio.get_running_loop().create_task(self._escalate(job))
 
     async def _escalate(self, job: Job) -> None:
-        for sig, grace in ((None, STOP_GRACE), (signal.SIGTERM, KILL_GRACE)):
-            if sig is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    job.proc.send_signal(sig)
-            try:
-                await asyncio.wait_for(job.proc.wait(), timeout=grace)
-                return
-            except asyncio.TimeoutError:
-                continue
+        # a job whose loop is blocked cannot close its session: do not wait for it
+        blocked = asyncio.ensure_future(job.blocked.wait())
+        exited = asyncio.ensure_future(job.proc.wait())
+        await asyncio.wait([blocked, exited], timeout=STOP_GRACE, return_when="FIRST_COMPLETED")
+        blocked.cancel()
+        if exited.done():
+            return
+        if job.blocked.is_set():
+            with contextlib.suppress(ProcessLookupError):
+                job.proc.kill()
+            await exited
+            return
+        with contextlib.suppress(ProcessLookupError):
+            job.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), timeout=KILL_GRACE)
+            return
+        except asyncio.TimeoutError:
+            pass
         with contextlib.suppress(ProcessLookupError):
             job.proc.kill()
 
@@ -308,6 +353,15 @@ class JobPool:
 
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         kind = ev.get("type")
+        if kind == "reads":  # files the agent read: saving one reloads it
+            self.reads.update(os.path.realpath(str(p)) for p in ev.get("paths") or [])
+            return
+        job.tools.on_event(ev)
+        if kind == "loop_blocked":  # the job's watchdog: blocked now, or not any more
+            if ev.get("ongoing"):
+                job.blocked.set()
+            else:
+                job.blocked.clear()
         if kind == "hello" and not job.hello.done():
             job.hello.set_result(ev)
         elif kind == "job_error":

@@ -28,10 +28,12 @@ __all__ = [
     "LOG_LEVELS",
     "AgentTurn",
     "AudioStatus",
+    "Blocked",
     "Changes",
     "CommandSink",
     "ConsoleInfo",
     "Crash",
+    "ErrorLine",
     "Item",
     "LogLine",
     "Marker",
@@ -43,6 +45,7 @@ __all__ = [
     "UserTurn",
     "VadSample",
     "level_rank",
+    "where_text",
     "percentile",
 ]
 
@@ -144,6 +147,10 @@ class ToolCall(Item):
     running: bool = True
     mocked: bool = False
     """The tool did not run: a mock gave its result (``--mock-tool``, ``k`` on its card)."""
+    stuck_where: dict[str, Any] | None = None
+    """Set by ``tool_stuck``: the line the running tool waits on."""
+    stuck: bool = False
+    """Running longer than the stuck-tool threshold."""
 
     @property
     def pretty_arguments(self) -> str:
@@ -166,6 +173,41 @@ class Crash(Item):
     pid: int | None = None
     code: int | None = None
     error: str | None = None
+
+
+@dataclass(eq=False)
+class Blocked(Item):
+    """The agent's event loop was (or is) blocked: ``loop_blocked``. Blocks in a row at the
+    same line are gathered in one item (``count``, ``total``, ``longest``)."""
+
+    block: int = 0
+    """The latest block's number (per job)."""
+    duration: float = 0.0
+    """The latest block's length (so far, while ``ongoing``)."""
+    where: dict[str, Any] | None = None
+    stack: list[dict[str, Any]] = field(default_factory=list)
+    ongoing: bool = False
+    count: int = 1
+    total: float = 0.0
+    longest: float = 0.0
+    at: float = 0.0
+    """Event time of the latest report."""
+
+
+@dataclass(eq=False)
+class ErrorLine(Item):
+    """An error in the agent's own code that nothing else shows (``error`` with ``where``)."""
+
+    message: str = ""
+    where: dict[str, Any] | None = None
+    source: str | None = None
+
+
+def where_text(where: dict[str, Any] | None) -> str:
+    """``agent.py:5 in entrypoint`` for a where dict (empty for None)."""
+    if not where:
+        return ""
+    return f"{where.get('file')}:{where.get('line')} in {where.get('function')}"
 
 
 # --- other records ----------------------------------------------------------------------------
@@ -332,6 +374,10 @@ class SessionState:
         """Log lines ever appended (the deque drops old ones)."""
         self.notices: deque[Notice] = deque(maxlen=100)
         self.notice_total = 0
+        self.gaps: deque[tuple[float, float | None]] = deque(maxlen=200)
+        """Times the agent's loop was blocked: ``(start, end)``, end None while ongoing."""
+        self.blocked: Blocked | None = None
+        """The block going on right now, if any."""
         self.reloads = 0
         # agent shapes: output mode, active agent, where turns are detected
         self.text_mode: bool | None = None
@@ -456,6 +502,17 @@ class SessionState:
     def _end_agent_stream(self) -> None:
         self._streaming = None
 
+    def _end_block(self, t: float) -> None:
+        """The job is gone: a block that was going on ends with it."""
+        if self.gaps and self.gaps[-1][1] is None:
+            start, _ = self.gaps.pop()
+            self.gaps.append((start, t))
+            self._touch("vad")
+        if self.blocked is not None:
+            self.blocked.ongoing = False
+            self._changed(self.blocked)
+            self.blocked = None
+
     # --- handlers (one per event class; fields typed by console/events.py) --------------------
 
     def _on_job_started(self, ev: events.JobStarted, t: float) -> None:
@@ -484,6 +541,7 @@ class SessionState:
         self._touch("header")
         self._user = None
         self._end_agent_stream()
+        self._end_block(t)
         for call in self._tools.values():
             if call.running:
                 call.running = False
@@ -512,6 +570,7 @@ class SessionState:
         self.job_state = "reloading"
         self._user = None
         self._end_agent_stream()
+        self._end_block(t)
         self._add(Marker(id=self._new_id(), t=t, kind="reload", text=text))
         self._touch("header")
 
@@ -655,6 +714,17 @@ class SessionState:
     def _on_error(self, ev: events.Error, t: float) -> None:
         level = str(ev.level or "ERROR").upper()
         message = str(ev.message or "error")
+        if isinstance(ev.where, dict):
+            # the agent's own mistake: in the conversation, where it happened in the session
+            self._add(
+                ErrorLine(
+                    id=self._new_id(),
+                    t=t,
+                    message=message,
+                    where=ev.where,
+                    source=None if ev.source is None else str(ev.source),
+                )
+            )
         self.notices.append(Notice(t, level, message))
         self.notice_total += 1
         self.logs.append(LogLine(t, level, "error", message))
@@ -683,6 +753,48 @@ class SessionState:
         if isinstance(ev.underruns, int):
             audio.underruns = ev.underruns
         self._touch("states", "header")
+
+    def _on_loop_blocked(self, ev: events.LoopBlocked, t: float) -> None:
+        duration = _num(ev.duration) or 0.0
+        where = ev.where if isinstance(ev.where, dict) else None
+        stack = [f for f in ev.stack or [] if isinstance(f, dict)]
+        ongoing = bool(ev.ongoing)
+        number = int(ev.block or 0)
+        start = max(t - duration, 0.0)
+        if self.gaps and self.gaps[-1][1] is None:
+            self.gaps.pop()  # the same block, reported again (ongoing, or its end)
+        self.gaps.append((start, None if ongoing else t))
+        self._touch("vad")
+        last = self.items[-1] if self.items else None
+        if isinstance(last, Blocked) and last.block == number and (last.ongoing or ongoing):
+            item = last  # a later report of the same block
+            item.total += duration - item.duration
+        elif isinstance(last, Blocked) and not last.ongoing and _same_line(last.where, where):
+            item = last  # another block at the same line, nothing else in between
+            item.count += 1
+            item.total += duration
+        else:
+            item = Blocked(id=self._new_id(), t=t, block=number, total=duration)
+            self.items.append(item)
+        item.block = number
+        item.duration = duration
+        item.where = where
+        item.stack = stack
+        item.ongoing = ongoing
+        item.at = t
+        item.longest = max(item.longest, duration)
+        self.blocked = item if ongoing else None
+        self._changed(item)
+        self._touch("states")
+
+    def _on_tool_stuck(self, ev: events.ToolStuck, t: float) -> None:
+        call = self._tools.get(str(ev.call_id or ""))
+        if call is None or not call.running:
+            return
+        where = ev.where
+        call.stuck = True
+        call.stuck_where = where if isinstance(where, dict) else None
+        self._changed(call)
 
     def _on_room(self, ev: events.Room, t: float) -> None:
         self.room_state = str(ev.state or self.room_state or "")
@@ -755,6 +867,8 @@ _HANDLERS: dict[type[events.Event], _Handler] = {
     events.TaskStarted: SessionState._on_task_started,
     events.TaskEnded: SessionState._on_task_ended,
     events.AgentUninterruptible: SessionState._on_agent_uninterruptible,
+    events.LoopBlocked: SessionState._on_loop_blocked,
+    events.ToolStuck: SessionState._on_tool_stuck,
 }
 """Handler per event class (``audio`` is dispatched apart: it needs the fields given)."""
 
@@ -782,3 +896,9 @@ def _required_fields(cls: type[events.Event]) -> tuple[str, ...]:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         )
     return names
+
+
+def _same_line(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    if a is None or b is None:
+        return False
+    return (a.get("path"), a.get("line")) == (b.get("path"), b.get("line"))

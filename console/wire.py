@@ -3,12 +3,19 @@
 Used by both processes: the console's supervisor (io thread) and the job. Writes are
 synchronous appends to the transport (never awaited per frame), so audio frames can be sent
 from callbacks; ``drain()`` applies back-pressure where a caller wants it.
+
+``send_from_thread`` is for the job's watchdog thread, which must report while the loop is
+blocked: it writes the frame to the socket itself, under the lock every write takes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import select
 import socket
+import threading
+import time
 from collections.abc import AsyncIterator
 
 from . import protocol
@@ -21,11 +28,20 @@ _READ_CHUNK = 64 * 1024
 class Connection:
     """One end of the console <-> job wire."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        sock: socket.socket | None = None,
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._sock = sock
         self._decoder = protocol.FrameDecoder()
         self._closed = False
+        self._loop = asyncio.get_running_loop()
+        # Every write takes it: the watchdog thread may write to the socket directly.
+        self._lock = threading.Lock()
 
     @property
     def closed(self) -> bool:
@@ -41,11 +57,49 @@ class Connection:
         self._write(protocol.encode_audio(kind, pcm))
 
     def _write(self, data: bytes) -> None:
-        if self.closed:
-            return
+        with self._lock:
+            if self.closed:
+                return
+            try:
+                self._writer.write(data)
+            except (ConnectionError, RuntimeError):
+                self._closed = True
+
+    def send_from_thread(self, obj: protocol.Event, timeout: float = 2.0) -> None:
+        """Send one JSON frame from another thread, even while the loop is blocked.
+
+        When the transport has nothing buffered, the frame goes straight to the socket (the
+        lock keeps the loop's own writes out meanwhile, and an empty buffer means the loop has
+        nothing half-written). Otherwise it is handed to the loop, which sends it when it runs.
+        """
+        data = protocol.encode_json(obj)
+        with self._lock:
+            if self.closed:
+                return
+            if self._sock is not None and self._writer.transport.get_write_buffer_size() == 0:
+                self._send_all(data, timeout)
+                return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the job is ending
+            self._loop.call_soon_threadsafe(self._write, data)
+
+    def _send_all(self, data: bytes, timeout: float) -> None:
+        # the socket is non-blocking (asyncio's): wait for room when it is full
+        assert self._sock is not None
+        view = memoryview(data)
+        deadline = time.monotonic() + timeout
         try:
-            self._writer.write(data)
-        except (ConnectionError, RuntimeError):
+            while view:
+                try:
+                    sent = self._sock.send(view)
+                except BlockingIOError:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError("the console does not read") from None
+                    select.select([], [self._sock], [], remaining)
+                    continue
+                view = view[sent:]
+        except OSError:
+            # a frame cut short corrupts the stream: this end is done for
             self._closed = True
 
     async def drain(self) -> None:
@@ -83,4 +137,4 @@ class Connection:
 async def open_connection(sock: socket.socket) -> Connection:
     """Wrap a connected stream socket (e.g. one end of a ``socketpair``)."""
     reader, writer = await asyncio.open_unix_connection(sock=sock, limit=protocol.MAX_FRAME)
-    return Connection(reader, writer)
+    return Connection(reader, writer, sock)

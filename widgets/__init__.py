@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from agentconsole.widgets.conversation import (
     AgentTurnView,
+    BlockedView,
     ConversationView,
     CrashView,
+    ErrorLineView,
     MarkerView,
     ToolCard,
     UserTurnView,
@@ -17,8 +19,10 @@ from agentconsole.widgets.vad_graph import VadGraph
 
 __all__ = [
     "AgentTurnView",
+    "BlockedView",
     "ConversationView",
     "CrashView",
+    "ErrorLineView",
     "HeaderBar",
     "LatencyPanel",
     "LogsPane",

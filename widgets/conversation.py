@@ -13,14 +13,26 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from agentconsole.state import AgentTurn, Crash, Item, Marker, ToolCall, UserTurn
+from agentconsole.state import (
+    AgentTurn,
+    Blocked,
+    Crash,
+    ErrorLine,
+    Item,
+    Marker,
+    ToolCall,
+    UserTurn,
+    where_text,
+)
 from agentconsole.widgets.latency import format_seconds
 
 __all__ = [
     "SPINNER",
     "AgentTurnView",
+    "BlockedView",
     "ConversationView",
     "CrashView",
+    "ErrorLineView",
     "MarkerView",
     "ToolCard",
     "UserTurnView",
@@ -181,8 +193,20 @@ class AgentTurnView(Static):
         self.update(Content.assemble(*parts))
 
 
-class ToolCard(Static):
-    """A tool call: name, pretty arguments, spinner while running, result or error, duration."""
+class ToolCard(Static, can_focus=True):
+    """A tool call: name, pretty arguments, spinner while running, result or error, duration.
+
+    Focusable (tab, click): ``i`` on a running card asks to cancel it (a stuck tool is
+    flagged with the line it waits on)."""
+
+    BINDINGS = [Binding("i", "cancel_tool", "Cancel tool", show=False)]
+
+    class CancelRequested(Message):
+        """``i`` on a running tool card: the app asks whether to cancel it."""
+
+        def __init__(self, call: ToolCall) -> None:
+            super().__init__()
+            self.call = call
 
     DEFAULT_CSS = """
     ToolCard {
@@ -210,6 +234,13 @@ class ToolCard(Static):
     ToolCard.-failed {
         border-subtitle-color: $error;
     }
+    ToolCard.-stuck {
+        border: round $warning;
+        border-subtitle-color: $warning;
+    }
+    ToolCard:focus {
+        border: double $accent;
+    }
     """
 
     can_focus = True
@@ -217,18 +248,27 @@ class ToolCard(Static):
     call: ToolCall | None = None
     """The call shown."""
 
+    def action_cancel_tool(self) -> None:
+        """Ask to cancel this tool if it runs; otherwise ``i`` interrupts, as anywhere."""
+        if self.call is not None and self.call.running:
+            self.post_message(self.CancelRequested(self.call))
+        else:
+            self.app.action_interrupt()  # type: ignore[attr-defined]
+
     def show(self, call: ToolCall, now: float, frame: int) -> None:
         """Render ``call``; ``now`` and ``frame`` drive the running indicator."""
         self.call = call
         mocked = call.mocked
         self.border_title = f"⚙ {call.name}" + (" · mocked" if mocked else "")
         self.set_class(mocked, "-mocked")
+        self.set_class(call.running and call.stuck, "-stuck")
         self.set_class(not call.running and call.error is None, "-done")
         self.set_class(call.error is not None, "-failed")
         if call.running:
             elapsed = max(now - call.t, 0.0)
             self.border_subtitle = (
                 f"{SPINNER[frame % len(SPINNER)]} running {format_seconds(elapsed)}"
+                + (" · stuck? i cancels" if call.stuck else "")
             )
         elif call.error is not None:
             self.border_subtitle = f"✗ failed · {format_seconds(call.duration)}"
@@ -242,6 +282,15 @@ class ToolCard(Static):
             parts += ["\n", ("✗ ", "bold $error"), (call.error, "$text-error")]
         elif call.output is not None:
             parts += ["\n", ("→ ", "bold $success"), _clip(call.output)]
+        elif call.running and call.stuck:
+            parts += ["\n", ("⚠ still running", "bold $warning")]
+            if call.stuck_where:
+                parts += [
+                    (", waiting at ", "$warning"),
+                    (where_text(call.stuck_where), "bold $warning"),
+                    "\n  ",
+                    (str(call.stuck_where.get("code") or ""), "$text-muted"),
+                ]
         elif call.running:
             parts += ["\n", ("… waiting for the result", "italic $text-muted")]
         self.update(Content.assemble(*parts))
@@ -344,7 +393,74 @@ class CrashView(Static):
         self.update(highlight_traceback("\n".join(lines)))
 
 
-ItemView = UserTurnView | AgentTurnView | ToolCard | MarkerView | CrashView
+class BlockedView(Static):
+    """The agent's event loop was blocked: where, and for how long (a warning line)."""
+
+    DEFAULT_CSS = """
+    BlockedView {
+        border-left: outer $warning;
+        color: $warning;
+        padding: 0 1;
+        margin: 1 0 0 0;
+        background: $warning 8%;
+    }
+    """
+
+    def show(self, block: Blocked, now: float) -> None:
+        """Render ``block``; ``now`` (event time) advances "so far" between reports."""
+        place = where_text(block.where) or "a line outside the agent's files"
+        if block.ongoing:
+            # the last report said `duration` at `block.at`: it has gone on since
+            so_far = block.duration + max(now - block.at, 0.0)
+            head = f"⚠ the agent's loop is blocked ({so_far:.1f} s so far) at {place}"
+        elif block.count > 1:
+            head = (
+                f"⚠ the agent's loop was blocked {block.count} times "
+                f"({block.total:.2f} s in all, longest {block.longest:.2f} s) at {place}"
+            )
+        else:
+            head = f"⚠ the agent's loop was blocked {block.duration:.2f} s at {place}"
+        parts: list[Content | tuple[str, str] | str] = [(head, "bold $warning")]
+        code = (block.where or {}).get("code")
+        if code:
+            parts += ["\n  ", (str(code), "$foreground")]
+        if block.ongoing:
+            parts += ["\n", ("nothing runs meanwhile: no audio, no VAD, no replies", "$text-muted")]
+        self.update(Content.assemble(*parts))
+
+
+class ErrorLineView(Static):
+    """An error in the agent's code that was swallowed (a task nobody awaited, an error the
+    framework logged and carried on from): the message and the agent's line."""
+
+    DEFAULT_CSS = """
+    ErrorLineView {
+        border-left: outer $error;
+        padding: 0 1;
+        margin: 1 0 0 0;
+        background: $error 8%;
+    }
+    """
+
+    def show(self, error: ErrorLine) -> None:
+        """Render ``error``."""
+        label = "✗ error in a task" if error.source == "task" else "✗ error"
+        parts: list[Content | tuple[str, str] | str] = [
+            _head(
+                label, "bold $error", error.t, Content.styled(where_text(error.where), "$accent")
+            ),
+            "\n",
+            (error.message.split(" (at ", 1)[0], "$text-error"),
+        ]
+        code = (error.where or {}).get("code")
+        if code:
+            parts += ["\n  ", (str(code), "$foreground")]
+        self.update(Content.assemble(*parts))
+
+
+ItemView = (
+    UserTurnView | AgentTurnView | ToolCard | MarkerView | CrashView | BlockedView | ErrorLineView
+)
 
 
 class ConversationView(VerticalScroll):
@@ -380,6 +496,7 @@ class ConversationView(VerticalScroll):
         super().__init__(id=id)
         self._views: dict[int, ItemView] = {}
         self._running_calls: dict[int, ToolCall] = {}
+        self._ongoing_blocks: dict[int, Blocked] = {}
         self._now = 0.0
         self._frame = 0
         self.selected: int | None = None
@@ -455,11 +572,15 @@ class ConversationView(VerticalScroll):
             view = self._views[item_id]
             if isinstance(view, ToolCard):
                 view.show(call, now, frame)
+        for item_id, block in list(self._ongoing_blocks.items()):
+            view = self._views[item_id]
+            if isinstance(view, BlockedView):
+                view.show(block, now)
 
     @property
     def has_running_tools(self) -> bool:
-        """Any tool card still running."""
-        return bool(self._running_calls)
+        """Any tool card still running, or a block still going on (both tick)."""
+        return bool(self._running_calls) or bool(self._ongoing_blocks)
 
     def _show(self, view: ItemView, item: Item) -> None:
         if isinstance(view, ToolCard) and isinstance(item, ToolCall):
@@ -476,6 +597,14 @@ class ConversationView(VerticalScroll):
             view.show(item)
         elif isinstance(view, CrashView) and isinstance(item, Crash):
             view.show(item)
+        elif isinstance(view, BlockedView) and isinstance(item, Blocked):
+            view.show(item, self._now)
+            if item.ongoing:
+                self._ongoing_blocks[item.id] = item
+            else:
+                self._ongoing_blocks.pop(item.id, None)
+        elif isinstance(view, ErrorLineView) and isinstance(item, ErrorLine):
+            view.show(item)
 
 
 def _make_view(item: Item) -> ItemView:
@@ -487,4 +616,8 @@ def _make_view(item: Item) -> ItemView:
         return ToolCard(classes="turn")
     if isinstance(item, Crash):
         return CrashView(classes="turn")
+    if isinstance(item, Blocked):
+        return BlockedView(classes="turn")
+    if isinstance(item, ErrorLine):
+        return ErrorLineView(classes="turn")
     return MarkerView()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from textual.content import Content
 from textual.widget import Widget
 
 from agentconsole.state import VadSample
 
-__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays"]
+__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays", "gap_columns"]
 
 MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", "backchannel": "∼"}
 """Glyphs of the turn-taking marks drawn on the graph's top row."""
@@ -74,6 +74,26 @@ def column_overlays(
     return discarded, eot_cols, mark_cols
 
 
+def gap_columns(
+    gaps: Iterable[tuple[float, float | None]], now: float, window: float, columns: int
+) -> frozenset[int]:
+    """Columns (of ``columns`` over the last ``window`` seconds) during which the agent's loop
+    was blocked; a gap with no end lasts until ``now``."""
+    if columns <= 0:
+        return frozenset()
+    start = now - window
+    step = window / columns
+    out: set[int] = set()
+    for begin, end in gaps:
+        end = now if end is None else end
+        if end < start or begin > now:
+            continue
+        first = max(int((begin - start) / step), 0)
+        last = min(int((end - start) / step), columns - 1)
+        out.update(range(first, last + 1))
+    return frozenset(out)
+
+
 class VadGraph(Widget):
     """Plot of VAD probability: bars over time, the threshold as a dashed line, speech shaded.
 
@@ -103,6 +123,7 @@ class VadGraph(Widget):
         self.threshold = threshold
         """Activation threshold drawn as a line."""
         self._samples: Sequence[VadSample] = ()
+        self._gaps: tuple[tuple[float, float | None], ...] = ()
         self._now = 0.0
         self.has_probability = True
         """False for a VAD that gives no probability: only speech segments are shaded."""
@@ -123,7 +144,12 @@ class VadGraph(Widget):
             self._painted = None
             self.refresh()
 
-    def set_samples(self, samples: Sequence[VadSample], now: float) -> None:
+    def set_samples(
+        self,
+        samples: Sequence[VadSample],
+        now: float,
+        gaps: Iterable[tuple[float, float | None]] = (),
+    ) -> None:
         """Give the graph its data (the newest sample last); repaint only if the picture changes.
 
         In silence the VAD reports ~31 near-zero probabilities a second that draw the same
@@ -131,6 +157,8 @@ class VadGraph(Widget):
         """
         self._samples = samples
         self._now = now
+        # gaps: when the agent's loop was blocked (no VAD ran): shaded in the graph
+        self._gaps = tuple(gaps)
         signature = self._signature()
         if signature != self._painted:
             self._painted = signature
@@ -175,6 +203,7 @@ class VadGraph(Widget):
             tuple(marks),
             self.note,
             self.has_probability,
+            gap_columns(self._gaps, self._now, self.window, cols),
         )
 
     @property
@@ -189,8 +218,9 @@ class VadGraph(Widget):
         rows = max(height - 1, 1)
         cols = max(width - _AXIS, 1)
         buckets = bucket_samples(self._samples, self._now, self.window, cols)
+        gaps = gap_columns(self._gaps, self._now, self.window, cols)
         discarded, eot, marks = self._overlays(cols)
-        overlaid = any(discarded) or any(p is not None for p in eot) or any(marks)
+        overlaid = any(discarded) or any(p is not None for p in eot) or any(marks) or bool(gaps)
         if self.note and not any(buckets) and not overlaid:
             pad = max(cols + _AXIS - len(self.note), 0) // 2
             blank = [Content("")] * max(rows // 2, 0)
@@ -205,6 +235,10 @@ class VadGraph(Widget):
             label = "1.0 " if row == 0 else (" .5 " if row == thr_row else "    ")
             parts: list[tuple[str, str]] = [(label, "$text-muted")]
             for col, bucket in enumerate(buckets):
+                if col in gaps:
+                    # the loop was blocked: the VAD did not run, there is nothing to plot
+                    parts.append(("░" if row == rows - 1 else " ", "$error on $error 20%"))
+                    continue
                 text, style = self._cell(bucket, base, row == thr_row)
                 if discarded[col]:
                     # speech the framework withheld from the STT: not heard

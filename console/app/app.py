@@ -25,14 +25,15 @@ from textual.widgets import Footer, Input
 from agentconsole.app.inspector import InspectorScreen
 from agentconsole.app.keys import KEYS
 from agentconsole.app.messages import EventsPending
-from agentconsole.app.screens import HelpScreen
-from agentconsole.state import CommandSink, ConsoleInfo, Item, SessionState
+from agentconsole.app.screens import CancelToolScreen, HelpScreen
+from agentconsole.state import CommandSink, ConsoleInfo, Item, SessionState, ToolCall, where_text
 from agentconsole.widgets import (
     ConversationView,
     HeaderBar,
     LatencyPanel,
     LogsPane,
     SessionPanel,
+    ToolCard,
     VadGraph,
 )
 from agentconsole.widgets.waterfall import Waterfall
@@ -231,7 +232,7 @@ class AgentConsoleApp(App[int]):
             elif state.text_mode:
                 note = "text mode: the microphone is not listened to (ctrl+t: audio)"
             graph.set_note(note, state.vad_has_probability)
-            graph.set_samples(state.vad, state.now)
+            graph.set_samples(state.vad, state.now, state.gaps)
         if "states" in parts:
             self._render_states()
         if "latency" in parts:
@@ -315,7 +316,7 @@ class AgentConsoleApp(App[int]):
             turns.eot,
             [(m.t, m.kind) for m in turns.marks],
         )
-        self.query_one(VadGraph).set_samples(self.state.vad, self.state.now)
+        self.query_one(VadGraph).set_samples(self.state.vad, self.state.now, self.state.gaps)
         turn, selected = self._selected_turn()
         self.query_one(Waterfall).show(
             turn,
@@ -476,6 +477,32 @@ class AgentConsoleApp(App[int]):
             return shown
         return True
 
+    @on(ToolCard.CancelRequested)
+    def _on_cancel_requested(self, event: ToolCard.CancelRequested) -> None:
+        self.ask_cancel_tool(event.call)
+
+    def ask_cancel_tool(self, call: ToolCall) -> None:
+        """Ask whether to cancel the running tool ``call``; send ``cancel_tool`` on yes."""
+        elapsed = max(self._event_now() - call.t, 0.0)
+        detail = f"for {elapsed:.0f} s"
+        if call.stuck_where:
+            detail += f", waiting at {where_text(call.stuck_where)}"
+
+        def answered(yes: bool | None) -> None:
+            if yes and call.running:
+                self.send({"cmd": "cancel_tool", "call_id": call.call_id})
+
+        self.push_screen(CancelToolScreen(call.name, detail), answered)
+
+    def action_cancel_tool(self) -> None:
+        """Ask to cancel the oldest running tool (stuck ones first)."""
+        running = [item for item in self.state.items if isinstance(item, ToolCall) and item.running]
+        if not running:
+            self.notify("no tool is running", timeout=2)
+            return
+        running.sort(key=lambda call: (not call.stuck, call.t))
+        self.ask_cancel_tool(running[0])
+
     @on(Input.Submitted, "#prompt")
     def _on_prompt_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
@@ -502,4 +529,9 @@ class AgentConsoleApp(App[int]):
             if key.palette is not None and key.action is not None:
                 title, what = key.palette
                 yield SystemCommand(title, f"{what} ({key.shown})", self._runner(key.action))
+        yield SystemCommand(
+            "Cancel a running tool",
+            "Cancel the running tool call (i on its card)",
+            self.action_cancel_tool,
+        )
         yield from super().get_system_commands(screen)

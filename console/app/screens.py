@@ -1,4 +1,4 @@
-"""Secondary screens: the key help."""
+"""Secondary screens: the key help, the cancel-a-tool question."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from .keys import help_rows
 
-__all__ = ["HelpScreen"]
+__all__ = ["CancelToolScreen", "HelpScreen"]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -51,3 +51,51 @@ class HelpScreen(ModalScreen[None]):
     def action_dismiss_help(self) -> None:
         """Close the help."""
         self.dismiss()
+
+
+class CancelToolScreen(ModalScreen[bool]):
+    """Cancel a running tool call? ``y`` / ``enter`` yes, ``n`` / ``esc`` no."""
+
+    DEFAULT_CSS = """
+    CancelToolScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+    CancelToolScreen > Vertical {
+        width: 66;
+        height: auto;
+        border: round $warning;
+        border-title-color: $warning;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        background: $surface;
+        padding: 1 2;
+    }
+    """
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Cancel the tool", show=False),
+        Binding("n,escape,q", "answer(False)", "Keep it running", show=False),
+    ]
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__()
+        self._tool = name
+        self._detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Cancel {self._tool}?"
+            box.border_subtitle = "y cancels · n keeps it running"
+            yield Static(
+                Content.assemble(
+                    (f"{self._tool}", "bold $accent"),
+                    " is still running",
+                    (f"\n{self._detail}" if self._detail else "", "$text-muted"),
+                    "\n\nIts task gets CancelledError; the agent sees the tool failed.",
+                )
+            )
+
+    def action_answer(self, yes: bool) -> None:
+        """Close with the answer."""
+        self.dismiss(yes)

@@ -166,6 +166,8 @@ class LocalAudioRoute:
     def _send_mic(self, pcm: bytes) -> None:
         job = self._job
         if job is not None and job.started and not job.retired and not job.conn.closed:
+            if job.blocked.is_set():
+                return  # it would hear stale audio when it wakes up: skip what it cannot take
             job.conn.send_audio(protocol.KIND_MIC, pcm)
 
     def _playout(self, job: Job, segment: int, played: float, interrupted: bool) -> None:

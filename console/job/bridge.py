@@ -252,6 +252,10 @@ class SessionBridge:
         elif kind == "tool_call_ended":
             self._tool_ended[update.call_id] = time.monotonic()
 
+    def tool_started_at(self, call_id: str) -> float | None:
+        """When the tool call started (monotonic), if its start was seen."""
+        return self._tool_started.get(call_id)
+
     def _on_tools_executed(self, ev: Any) -> None:
         now = time.monotonic()
         self._tool_items.add(ev.function_calls, ev.function_call_outputs)

@@ -43,12 +43,15 @@ __all__ = [
     "set_tool_mocks",
     "tap_eot",
     "tap_push_audio",
+    "running_tool_tasks",
     "tap_session_start",
     "tap_vad",
     "tap_activity",
     "is_agent_task",
     "task_outcome",
     "configure_participant",
+    "warm_turn_detector",
+    "warm_up",
 ]
 
 SUPPORTED = ((1, 3), (1, 8))
@@ -322,6 +325,8 @@ def tap_session_start(
     @functools.wraps(original)
     async def start(self: Any, agent: Any, *args: Any, **kwargs: Any) -> Any:
         await before(self, agent)
+        # the end-of-turn model loads on a worker thread, not on the session's loop
+        await asyncio.to_thread(warm_turn_detector, self, agent)
         result = await original(self, agent, *args, **kwargs)
         await after(self)
         return result
@@ -612,3 +617,74 @@ def listen(session: Any, name: str, callback: Callable[[Any], None]) -> None:
     from livekit import rtc
 
     rtc.EventEmitter.on(session, name, callback)
+
+
+# ---------------------------------------------------------------------------------------------
+# Watchdog: the tasks that run tool calls (stuck tools, cancel_tool)
+
+_TASK_INFO_ATTR = "__livekit_agents_activity_task"  # set by voice.agent._set_activity_task_info
+
+
+def running_tool_tasks() -> list[tuple[str, str, asyncio.Task[Any]]]:
+    """``(call_id, name, task)`` for every task running a tool call on this loop.
+
+    The framework tags each tool task with the function call it runs (1.3 to 1.8); newer
+    versions run the body in a second task tagged the same way, so a call may have two.
+    """
+    found: list[tuple[str, str, asyncio.Task[Any]]] = []
+    for task in asyncio.all_tasks():
+        info = getattr(task, _TASK_INFO_ATTR, None)
+        call = getattr(info, "function_call", None)
+        call_id = getattr(call, "call_id", None)
+        if call_id and not task.done():
+            found.append((str(call_id), str(getattr(call, "name", "?")), task))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Watchdog: the framework's lazy one-time work, done before the session is live
+#
+# Each of these would otherwise run on the event loop after ``job_ready``, a 0.1-0.5 s stall
+# the watchdog would (rightly) report, though it is not the agent's doing.
+
+
+def warm_up() -> None:
+    """Build what the framework builds lazily on first use, in every session: the basic
+    hyphenator the ``TranscriptSynchronizer`` uses at the first segment (~0.1 s of Python),
+    and the pydantic schemas of the chat items (built at the first ``ChatMessage``, when the
+    session starts: 0.1-0.4 s)."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        from livekit.agents.tokenize import basic
+
+        basic.hyphenate_word("warm")
+    with contextlib.suppress(Exception):
+        from livekit.agents import llm
+
+        ctx = llm.ChatContext.empty()
+        ctx.add_message(role="system", content="warm")
+        ctx.add_message(role="user", content="warm")
+        call = llm.FunctionCall(call_id="warm", name="warm", arguments="{}")
+        ctx.items.append(call)
+        ctx.items.append(llm.FunctionCallOutput(call_id="warm", output="", is_error=False))
+        ctx.copy()
+        ctx.to_dict(exclude_timestamp=False)
+
+
+def warm_turn_detector(session: Any, agent: Any) -> None:
+    """Load the local end-of-turn model before the session starts, when the session will use
+    it (the framework's default turn detector in 1.8): its first use costs ~0.45 s."""
+    try:
+        from livekit.agents.voice.turn import _StreamingTurnDetector
+    except ImportError:  # livekit-agents without the streaming turn detector
+        return
+    modes = (getattr(session, "turn_detection", None), getattr(agent, "turn_detection", None))
+    if not any(isinstance(mode, _StreamingTurnDetector) for mode in modes):
+        return
+    try:
+        import livekit.local_inference as local_inference
+
+        local_inference.init_eot()
+    except Exception:  # the first real use reports a proper error
+        return

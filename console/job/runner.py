@@ -28,6 +28,7 @@ import runpy
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -83,8 +84,20 @@ def _set_parent_death_signal() -> None:
 class JobRunner:
     """Runs one agent session in this process, driven over the wire."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        block_threshold: float | None = None,
+        tool_threshold: float | None = None,
+    ) -> None:
         self._conn = conn
+        self._block_threshold = block_threshold
+        self._tool_threshold = tool_threshold
+        self._watchdog: Any = None  # .watchdog.LoopWatchdog, from the entrypoint on
+        self._tools: Any = None  # .stuck.ToolWatch
+        self._errors: Any = None  # .errors.SwallowedErrors
+        self._loop_thread = threading.get_ident()
         self._bridge: Any = None
         self._ctx: Any = None
         self._shutdown = asyncio.Event()
@@ -108,6 +121,13 @@ class JobRunner:
 
     def _log(self, message: str, level: str = "info") -> None:
         self.send(ev_.Log(level=level, logger="agentconsole", message=message))
+
+    def send_any_thread(self, ev: protocol.Event) -> None:
+        """Send one event dict from the loop's thread or any other."""
+        if threading.get_ident() == self._loop_thread:
+            self._conn.send(ev)
+        else:
+            self._conn.send_from_thread(ev)
 
     # -- wire -----------------------------------------------------------------------------
 
@@ -148,6 +168,8 @@ class JobRunner:
             else:
                 self._mocks[cmd.name] = cmd.output
             self._apply_mocks()
+        elif isinstance(cmd, ev_.CancelTool):
+            self._cancel_tool(str(cmd.call_id))
 
     def _apply_mocks(self) -> None:
         """Hand the mock set to the framework (``mock_tools(..., session=...)``)."""
@@ -164,6 +186,11 @@ class JobRunner:
             self._bridge.mocked = set(self._mocks)
         elif self._mocks:
             message = "mock tools: this livekit-agents has no mock_tools(..., session=...)"
+            self.send(ev_.Error(level="warning", message=message))
+
+    def _cancel_tool(self, call_id: str) -> None:
+        if self._tools is None or not self._tools.cancel(call_id):
+            message = f"cancel_tool: no running tool call {call_id!r}"
             self.send(ev_.Error(level="warning", message=message))
 
     def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt | ev_.ModeCmd) -> None:
@@ -222,6 +249,7 @@ class JobRunner:
             # the mock room is an autospec of rtc.Room (~0.2 s to build, cached): build it
             # while the job is still a spare, not on the reload's critical path
             framework.create_mock_room()
+            framework.warm_up()  # off the session's loop: see framework.warm_up
         except Exception as exc:  # UnsupportedFramework or a broken install
             self.send(ev_.JobError(error=f"{type(exc).__name__}: {exc}", traceback=False))
             await self._conn.drain()
@@ -290,9 +318,13 @@ class JobRunner:
                 )
                 if self._bridge is not None:
                     self._bridge.emit_history()
-                # what the next spare should import: after ready, off the critical path
+                # what the next spare should import: after ready, off the critical path, and
+                # off the loop (a realpath per module: ~0.1 s the session would stall for)
                 folder = Path(start.agent_file).parent
-                self.send(ev_.Modules(names=_preloadable_modules(folder)))
+                modules = list(sys.modules.items())
+                loop = asyncio.get_running_loop()
+                found = loop.run_in_executor(None, _preloadable_modules, folder, modules)
+                found.add_done_callback(self._send_modules)
 
         self._bridge = SessionBridge(self._conn, self.send)
         # in a room, AgentSession.start must use RoomIO on the real room, not the console's IO
@@ -324,12 +356,52 @@ class JobRunner:
             self._ctx = host.make_context(proc, on_shutdown=self.request_shutdown)
         except RoomHostError as exc:
             return await self._fail(str(exc), traceback_text=False)
+        self._start_watch(Path(start.agent_file).parent)
         entry_task = asyncio.create_task(entry.entrypoint(self._ctx), name="user-entrypoint")
         entry_task.add_done_callback(self._on_entrypoint_done)
         await self._shutdown.wait()
 
         await self._close_session(entry_task, entry.session_end)
         return self._exit_code
+
+    def _send_modules(self, found: asyncio.Future[list[str]]) -> None:
+        if not found.cancelled() and found.exception() is None:
+            self.send(ev_.Modules(names=found.result()))
+
+    def _start_watch(self, folder: Path) -> None:
+        """From the entrypoint on, the agent's own mistakes are reported: a blocked loop,
+        swallowed errors, stuck tools. (Loading the file and prewarm block by nature.)"""
+        from .errors import SwallowedErrors
+        from .stuck import DEFAULT_TOOL_THRESHOLD, ToolWatch
+        from .watchdog import DEFAULT_THRESHOLD, LoopWatchdog
+
+        root = str(folder)
+        self._errors = SwallowedErrors(self.send_any_thread, root)
+        self._errors.install(asyncio.get_running_loop())
+        block = DEFAULT_THRESHOLD if self._block_threshold is None else self._block_threshold
+        if block > 0:
+            self._watchdog = LoopWatchdog(self._conn.send_from_thread, root, threshold=block)
+            self._watchdog.start()
+        tool = DEFAULT_TOOL_THRESHOLD if self._tool_threshold is None else self._tool_threshold
+        if tool > 0:
+            bridge = self._bridge
+            self._tools = ToolWatch(
+                self._conn.send,
+                root,
+                threshold=tool,
+                started_at=lambda call_id: (
+                    None if bridge is None else bridge.tool_started_at(call_id)
+                ),
+            )
+            self._tools.start()
+
+    def _stop_watch(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
+        if self._tools is not None:
+            self._tools.stop()
+        if self._errors is not None:
+            self._errors.uninstall()
 
     def _on_entrypoint_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -355,6 +427,7 @@ class JobRunner:
     async def _close_session(self, entry_task: asyncio.Task[None], session_end: Any) -> None:
         from . import framework
 
+        self._stop_watch()  # the teardown's stalls are not the agent's doing
         if not entry_task.done():
             entry_task.cancel()
             with contextlib.suppress(BaseException):
@@ -399,12 +472,13 @@ class JobRunner:
         logging.captureWarnings(True)
 
 
-def _preloadable_modules(agent_dir: Path) -> list[str]:
+def _preloadable_modules(agent_dir: Path, modules: list[tuple[str, Any]]) -> list[str]:
     """Modules a spare job can import ahead of time: plugins and third-party packages the
-    agent pulled in, never the user's own code (anything under the agent's folder)."""
+    agent pulled in, never the user's own code (anything under the agent's folder).
+    ``modules``: a snapshot of ``sys.modules`` (this runs on a worker thread)."""
     root = os.path.realpath(agent_dir) + os.sep
     names: list[str] = []
-    for name, module in list(sys.modules.items()):
+    for name, module in modules:
         wanted = (
             "." not in name
             or (name.startswith("livekit.plugins.") and name.count(".") == 2)
@@ -440,10 +514,12 @@ def _trim_traceback(text: str) -> str:
     return "\n".join(keep)
 
 
-async def _amain(fd: int, preload: list[str]) -> int:
+async def _amain(fd: int, preload: list[str], options: Any) -> int:
     sock = socket.socket(fileno=fd)
     conn = await open_connection(sock)
-    runner = JobRunner(conn)
+    runner = JobRunner(
+        conn, block_threshold=options.block_threshold, tool_threshold=options.tool_threshold
+    )
     try:
         return await runner.run(preload)
     finally:
@@ -451,12 +527,16 @@ async def _amain(fd: int, preload: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m agentconsole.job --fd N [--preload mod,mod]``."""
+    """Entry point of ``python -m agentconsole.job --fd N [--preload mod,mod]
+    [--block-threshold S] [--tool-threshold S]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="agentconsole.job")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--preload", default="")
+    # seconds; 0 turns the watch off (defaults: watchdog.DEFAULT_THRESHOLD, stuck.DEFAULT_...)
+    parser.add_argument("--block-threshold", type=float, default=None)
+    parser.add_argument("--tool-threshold", type=float, default=None)
     args = parser.parse_args(argv)
     _set_parent_death_signal()
     # Ctrl+C belongs to the console; it stops the job over the wire.
@@ -464,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     preload = [name for name in args.preload.split(",") if name]
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    code = loop.run_until_complete(_amain(args.fd, preload))
+    code = loop.run_until_complete(_amain(args.fd, preload, args))
     sys.stdout.flush()
     sys.stderr.flush()
     # No asyncio.run(): its executor shutdown would wait for plugin worker threads, and native

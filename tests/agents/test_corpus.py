@@ -58,6 +58,19 @@ def ask(c: Headless, text: str, *, until: str = "agent_turn", timeout: float = 6
     )
 
 
+def ask_tool(c: Headless, text: str) -> Event:
+    """Type ``text`` that calls a tool; return its ``tool_ended`` once the LLM's reply to the
+    tool's result has come too (else that reply would answer the next question)."""
+    ended = ask(c, text, until="tool_ended")
+    seen: set[int] = set()
+    for e in list(c.events):  # by arrival: events up to the tool's end
+        seen.add(id(e))
+        if e is ended:
+            break
+    c.wait_for(lambda e: e["type"] == "agent_turn" and id(e) not in seen, 60, f"reply: {text}")
+    return ended
+
+
 def test_text_only_agent_answers_in_text_mode() -> None:
     with console("text_only.py", "--no-watch") as c:
         mode = c.wait_type("mode")
@@ -131,12 +144,10 @@ def test_deployment_metadata_and_participant(tmp_path: Path) -> None:
 
 def test_tool_error_and_unexpected_exception() -> None:
     with console("tool_errors.py", "--no-watch") as c:
-        ask(c, "charge fifty", until="tool_ended")
-        declined = c.of_type("tool_ended")[-1]
+        declined = ask_tool(c, "charge fifty")
         assert declined["name"] == "charge_card" and declined["output"] is None
         assert "card declined for fifty" in declined["error"]
-        ask(c, "explode now", until="tool_ended")
-        crashed = c.of_type("tool_ended")[-1]
+        crashed = ask_tool(c, "explode now")
         assert crashed["name"] == "explode" and crashed["error"]
         # the session goes on
         assert ask(c, "hello")["text"] == "Still here."
