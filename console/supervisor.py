@@ -26,12 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 from . import protocol
+from .aio import finish_other_tasks
 from .config import HostConfig
 from .eventlog import EventLog
-from .events import CommandIssued, Error, Event, JobClock, Reload, Start, internal_event_types
+from .events import CommandIssued, Error, Event, JobClock, Reload, internal_event_types
 from .jobs import Job, JobPool, Spawn, process_spawner
 from .media import MediaRoute, choose_route
-from .turns import TurnClock
+from .midturn import PASS_WHILE_DRAINING
+from .turns import TurnClock, playout_setting
 
 __all__ = ["HostConfig", "Supervisor"]
 
@@ -49,13 +51,7 @@ class Supervisor:
     def __init__(self, config: HostConfig, on_event: EventSink, spawn: Spawn | None = None) -> None:
         self.config = config
         self._log = EventLog(on_event, config.clock_start)
-        prebuffer = getattr(config.audio, "prebuffer", None)
-        self.turns = TurnClock(
-            f"playout prebuffer={prebuffer:g}s, output latency"
-            if isinstance(prebuffer, (int, float))
-            else "playout (room audio)",
-            origin=config.clock_start,
-        )
+        self.turns = TurnClock(playout_setting(config.audio), origin=config.clock_start)
         """The turn timeline's console side (issue 10): job clock -> console clock, playout."""
         self._spawn = spawn or process_spawner(config.python, config.job_args, config.env)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -138,15 +134,9 @@ class Supervisor:
     async def _main(self) -> None:
         config = self.config
         route = self._route = choose_route(self, config.audio, config.room, config.env)
-        start = Start(
-            agent_file=str(config.agent_file),
-            log_level=config.log_level,
-            room=route.start_entry(),
-            mock_tools=dict(config.mock_tools) or None,
-        )
         pool = self._pool = JobPool(
             self._spawn,
-            start,
+            config.start_command(route.start_entry()),
             keep_spare=config.spare if config.spare is not None else config.watch,
             emit=self.emit,
             on_event=self._on_job_event,
@@ -167,15 +157,18 @@ class Supervisor:
 
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         assert self._pool is not None and self._route is not None
+        kind = ev.get("type")
         if self._route.on_job_event(job, ev):
             return
-        if ev.get("type") == JobClock.TYPE and job is self._pool.active:
+        if job.tools.draining and kind not in PASS_WHILE_DRAINING:
+            return  # a reload waits for this job's tools; its own reply (and turn) is cut anyway
+        if kind == JobClock.TYPE and job is self._pool.active:
             # times on the job's clock: move them to the console's (turn, discarded speech)
             moved = self.turns.on_job_clock(ev, self.turns.now())
             if moved is not None:
                 self._log.deliver(moved)
             return
-        if ev.get("type") in _INTERNAL or job is not self._pool.active:
+        if kind in _INTERNAL or job is not self._pool.active:
             return  # a spare's hello, or a retiring job's last words: not part of the session
         self._log.deliver(ev)
 
@@ -191,8 +184,7 @@ class Supervisor:
         pool, route = self._pool, self._route
         if pool is None or route is None or pool.stopping:
             return
-        self.emit(Reload(files=files, reason=reason))
-        job = await pool.reload()
+        job = await pool.reload_after_tools(Reload(files=files, reason=reason))
         if job is not None:
             route.attach(job)
 
@@ -203,8 +195,8 @@ class Supervisor:
         if name in ("say", "user_text", "interrupt", "mute", "mock_tool"):
             # the user's side of the conversation, in events.jsonl for session.json (replay)
             self.emit(CommandIssued(cmd=name, args={k: v for k, v in cmd.items() if k != "cmd"}))
-        if name == "mock_tool":
-            self._set_mock(cmd)
+        if name == "mock_tool" and self._pool is not None:
+            self._pool.set_mock(self.config.mock_tools, cmd)  # kept for the jobs a reload starts
         if name == "quit":
             self._begin_shutdown()
         elif name == "reload":
@@ -212,7 +204,7 @@ class Supervisor:
         elif name == "mute":
             if self._route is not None:
                 self._route.mute(bool(cmd.get("on", True)))
-        elif name in ("say", "user_text", "interrupt", "mock_tool", "cancel_tool"):
+        elif name in ("say", "user_text", "interrupt", "mock_tool", "mode", "cancel_tool"):
             job = None if self._pool is None else self._pool.active
             if job is None or not job.ready:
                 self.emit(Error(level="warning", message=f"{name}: no agent is running"))
@@ -221,23 +213,15 @@ class Supervisor:
         else:
             self.emit(Error(level="warning", message=f"unknown command: {name!r}"))
 
-    def _set_mock(self, cmd: protocol.Event) -> None:
-        """Keep a live ``mock_tool`` for the jobs a reload starts (``start.mock_tools``)."""
-        mocks = self.config.mock_tools
-        if cmd.get("clear"):
-            mocks.pop(str(cmd.get("name")), None)
-        else:
-            mocks[str(cmd.get("name"))] = cmd.get("output")
-        if self._pool is not None:
-            self._pool.update_start(mock_tools=dict(mocks) or None)
-
     async def _watch(self) -> None:
         from .watch import debounce, watch_changes
 
         paths = [self.config.agent_file.parent, *self.config.watch_paths]
         ignore = [self.config.record_dir] if self.config.record_dir else []
         try:
-            async for files in debounce(watch_changes(paths, stop=self._done, ignore=ignore)):
+            reads = self._pool.reads if self._pool is not None else set()
+            changes = watch_changes(paths, stop=self._done, ignore=ignore, reads=reads)
+            async for files in debounce(changes):
                 await self.reload(files, "file")
         except Exception as exc:  # watching is best effort, say why it stopped
             self.emit(Error(level="error", message=f"file watching stopped: {exc}"))
@@ -260,13 +244,7 @@ class Supervisor:
             opening.cancel()
             with contextlib.suppress(Exception):
                 await self._route.aclose()
-        # let each job's reader, pipes and waiter finish (they end with the process), then
-        # cancel whatever is left so the loop closes with no task pending
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if others:
-            _, pending = await asyncio.wait(others, timeout=1.0)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        # each job's reader, pipes and waiter end with its process; the rest is cancelled
+        await finish_other_tasks(timeout=1.0)
         self._log.close()
         self.finished.set()

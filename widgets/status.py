@@ -222,6 +222,8 @@ class HeaderBar(Widget):
         agents_version: str | None,
         muted: bool,
         recording: bool,
+        text_mode: bool | None = None,
+        active_agent: str | None = None,
     ) -> None:
         """Set the fields and repaint."""
         sep = (" · ", "$text-muted 60%")
@@ -237,6 +239,10 @@ class HeaderBar(Widget):
             sep,
             (job, style),
         ]
+        if text_mode is not None:  # the session's output: text replies only, or speech
+            left += [sep, ("✎ text", "bold $warning") if text_mode else ("♪ audio", "$secondary")]
+        if active_agent:
+            left += [sep, (active_agent, "bold $foreground")]
         if muted:
             left += ["  ", (" MUTED ", "bold $text-error on $error-muted")]
         if recording:

@@ -108,6 +108,7 @@ class JobRunner:
         self._host: Any = None  # a hosts.SessionHost: local (mock room) or a LiveKit room
         self._mocks: dict[str, Any] = {}  # --mock-tool / mock_tool: name -> returned value
         self._agent_type: type | None = None
+        self._shapes: Any = None  # agentconsole.job.shapes.Shapes: modes, agents, speech
 
     def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
@@ -159,7 +160,7 @@ class JobRunner:
             output = None if self._bridge is None else self._bridge.audio_output
             if output is not None:
                 output.report_playout(int(cmd.segment), float(cmd.played), bool(cmd.interrupted))
-        elif isinstance(cmd, ev_.Say | ev_.UserText | ev_.Interrupt):
+        elif isinstance(cmd, ev_.Say | ev_.UserText | ev_.Interrupt | ev_.ModeCmd):
             self._session_command(cmd)
         elif isinstance(cmd, ev_.MockTool):
             if cmd.clear:
@@ -192,7 +193,7 @@ class JobRunner:
             message = f"cancel_tool: no running tool call {call_id!r}"
             self.send(ev_.Error(level="warning", message=message))
 
-    def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt) -> None:
+    def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt | ev_.ModeCmd) -> None:
         session = None if self._bridge is None else self._bridge.session
         name = cmd.CMD
         if session is None:
@@ -206,7 +207,12 @@ class JobRunner:
                 self.send(ev_.UserTranscript(text=text, final=True, source="text"))
                 self._interrupt(session)
                 session.generate_reply(user_input=text)
+            elif isinstance(cmd, ev_.ModeCmd):
+                if self._shapes is not None:
+                    self._shapes.modes.set(session, bool(cmd.text))
             else:
+                if self._shapes is not None:
+                    self._shapes.speech.before_forced_interrupt()
                 self._interrupt(session)
         except Exception as exc:  # report, keep the job alive
             self.send(ev_.Error(level="error", message=f"{name}: {type(exc).__name__}: {exc}"))
@@ -272,12 +278,24 @@ class JobRunner:
         self._install_logging(str(start.log_level))
         history = start.history
         # room-connect mode when the start command has {"name", "url", "identity"}
-        host = self._host = choose_host(start.room, self.emit, self._on_room_failed)
+        host = self._host = choose_host(
+            start.room, self.emit, self._on_room_failed, deployment=start.deployment
+        )
+        from .shapes import Shapes
+
+        self._shapes = shapes = Shapes(
+            self.send,
+            lambda: None if self._bridge is None else self._bridge.session,
+            history=history,
+            answer_pending=bool(start.answer_pending),
+        )
+        shapes.install()
 
         self._mocks = dict(start.mock_tools or {})
 
         async def before_start(session: Any, agent: Any) -> None:
             self._agent_type = type(agent)
+            shapes.before_start(session)
             if self._bridge is not None:
                 host.before_start(self._bridge, session)
             if history:
@@ -290,6 +308,7 @@ class JobRunner:
                 self._apply_mocks()
             if self._bridge is not None:
                 host.after_start(self._bridge, session)
+            shapes.after_start(session)
             if not self._ready_sent:
                 self._ready_sent = True
                 now = time.monotonic()
@@ -313,7 +332,7 @@ class JobRunner:
         framework.install_console(self._bridge)
         bridge = self._bridge
 
-        def on_vad(p: float, speaking: bool) -> None:
+        def on_vad(p: float | None, speaking: bool) -> None:
             self.send(ev_.Vad(probability=p, speaking=speaking))
             bridge.timeline.on_vad(speaking)
 
