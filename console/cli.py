@@ -238,6 +238,23 @@ def parse_mock_tools(specs: tuple[str, ...]) -> dict[str, Any]:
     help="The tool returns this JSON value without running (repeatable).",
 )
 @click.option(
+    "--job-metadata",
+    metavar="JSON|@FILE",
+    help="The job's metadata (ctx.job.metadata), as a dispatch would set it.",
+)
+@click.option(
+    "--participant-identity",
+    metavar="ID",
+    help="Identity of the participant ctx.wait_for_participant() returns.",
+)
+@click.option(
+    "--participant-attributes",
+    "participant_attributes",
+    metavar="K=V",
+    multiple=True,
+    help="An attribute of that participant, e.g. sip.phoneNumber=+15550100 (repeatable).",
+)
+@click.option(
     "--turns",
     is_flag=True,
     help="Headless: print only `turn` lines (one per user turn, with its timeline).",
@@ -293,6 +310,9 @@ def main(
     identity: str,
     no_local_participant: bool,
     mock_tool: tuple[str, ...],
+    job_metadata: str | None,
+    participant_identity: str | None,
+    participant_attributes: tuple[str, ...],
     turns: bool,
     timeout: float | None,
     assignments: tuple[str, ...],
@@ -352,6 +372,14 @@ def main(
             f"--tool-threshold={tool_threshold:g}",
         ],
     )
+    from .deployment import build_deployment
+
+    try:
+        config.deployment = build_deployment(
+            job_metadata, participant_identity, participant_attributes
+        )
+    except ValueError as exc:
+        _fail(str(exc))
     if room is not None:
         from .room.options import configure_room
 

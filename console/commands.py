@@ -1,6 +1,6 @@
 """Front-end commands for the agent: what goes to the active job, and what the pool keeps.
 
-``say``, ``user_text``, ``interrupt`` and ``cancel_tool`` go to the active job once it is
+``say``, ``user_text``, ``interrupt``, ``mode`` and ``cancel_tool`` go to the active job once it is
 ready. ``mock_tool`` and the live settings (``set`` / ``reset``) also outlive a reload: the
 pool sends what they keep with every ``start`` (``start.mock_tools``, ``start.settings``), so
 the job a save starts has them too. A setting is checked against the knob table here, before
@@ -19,7 +19,7 @@ from .jobs import JobPool
 __all__ = ["JOB_COMMANDS", "JobCommands"]
 
 JOB_COMMANDS = frozenset(
-    {"say", "user_text", "interrupt", "mock_tool", "cancel_tool", "set", "reset"}
+    {"say", "user_text", "interrupt", "mock_tool", "mode", "cancel_tool", "set", "reset"}
 )
 """The commands :class:`JobCommands` handles (the rest are the supervisor's own)."""
 
@@ -49,22 +49,13 @@ class JobCommands:
             if pool is not None:
                 self._setting(pool, cmd)
             return
-        if name == "mock_tool":
-            self._keep_mock(pool, cmd)
+        if name == "mock_tool" and pool is not None:
+            pool.set_mock(self._mocks, cmd)  # kept for the jobs a reload starts
         job = None if pool is None else pool.active
         if job is None or not job.ready:
             self._emit(Error(level="warning", message=f"{name}: no agent is running"))
             return
         job.conn.send(cmd)
-
-    def _keep_mock(self, pool: JobPool | None, cmd: protocol.Event) -> None:
-        """Keep a live ``mock_tool`` for the jobs a reload starts (``start.mock_tools``)."""
-        if cmd.get("clear"):
-            self._mocks.pop(str(cmd.get("name")), None)
-        else:
-            self._mocks[str(cmd.get("name"))] = cmd.get("output")
-        if pool is not None:
-            pool.update_start(mock_tools=dict(self._mocks) or None)
 
     def _setting(self, pool: JobPool, cmd: protocol.Event) -> None:
         """Keep the override (the pool sends it with every ``start``) and pass it on now:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .events import Start
+
 __all__ = ["HostConfig"]
 
 
@@ -36,6 +38,8 @@ class HostConfig:
     """Tool name -> JSON value it returns instead of running (``--mock-tool``; replay)."""
     settings: dict[str, Any] = field(default_factory=dict)
     """Live-settings overrides from ``--set NAME=VALUE`` (checked by ``agentconsole.knobs``)."""
+    deployment: dict[str, Any] | None = None
+    """What a deployment hands the agent (``--job-metadata``, ``--participant-*``)."""
 
     def __post_init__(self) -> None:
         # the recording folder holds both events.jsonl and the audio
@@ -44,3 +48,15 @@ class HostConfig:
             audio.record_dir = self.record_dir
         if audio is not None:
             audio.clock_start = self.clock_start  # the recording event's time base
+
+    def start_command(self, room: dict[str, Any] | None) -> Start:
+        """The ``start`` every job gets (the pool adds the history and the live-settings
+        overrides); ``room`` from the route."""
+        return Start(
+            agent_file=str(self.agent_file),
+            log_level=self.log_level,
+            room=room,
+            mock_tools=dict(self.mock_tools) or None,
+            settings=dict(self.settings),
+            deployment=self.deployment,
+        )

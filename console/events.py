@@ -88,7 +88,11 @@ def _command(cls: _C) -> _C:
 
 
 def _build(cls: Callable[..., Any], names: set[str], obj: dict[str, Any]) -> Any:
-    return cls(**{k: v for k, v in obj.items() if k in names})
+    # JSON names that are Python keywords are fields with a trailing underscore (``from_``)
+    fields = {key: value for key, value in obj.items() if key in names}
+    # the JSON name wins over a field-name key (a reader may have filled ``from_`` with null)
+    fields.update({key + "_": value for key, value in obj.items() if key + "_" in names})
+    return cls(**fields)
 
 
 def parse_event(obj: dict[str, Any]) -> Event | None:
@@ -516,6 +520,80 @@ class Modules(Event):
 
 
 # ---------------------------------------------------------------------------------------------
+# Agent shapes (issue 9): text mode, handoffs, tasks, uninterruptible speech, files read
+
+
+@_event
+@_frozen
+class Mode(Event):
+    """The session's output mode: text only (``text: true``) or audio."""
+
+    TYPE: ClassVar[str] = "mode"
+    text: bool
+    reason: str
+    turn_detection: str | None = None
+    """Where the user's speech is detected: ``vad`` (a local VAD; the VAD pane draws it),
+    ``model`` (inside a realtime model), or ``none``."""
+
+
+@_event
+@_frozen
+class AgentChanged(Event):
+    """The active agent changed (also at session start, with ``from`` null).
+
+    ``from`` is a Python keyword: the field is ``from_`` here and ``from`` in JSON.
+    """
+
+    TYPE: ClassVar[str] = "agent_changed"
+    from_: str | None
+    to: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "from": self.from_, "to": self.to, "reason": self.reason}
+
+
+@_event
+@_frozen
+class TaskStarted(Event):
+    """An ``AgentTask`` started running."""
+
+    TYPE: ClassVar[str] = "task_started"
+    name: str
+
+
+@_event
+@_frozen
+class TaskEnded(Event):
+    """An ``AgentTask`` completed (``result`` as text) or failed (``error``)."""
+
+    TYPE: ClassVar[str] = "task_ended"
+    name: str
+    result: str | None
+    error: str | None
+
+
+@_event
+@_frozen
+class AgentUninterruptible(Event):
+    """An agent speech with ``allow_interruptions=False`` began (``stopped`` false), or the
+    console's interrupt stopped one anyway (``stopped`` true: a forced interrupt)."""
+
+    TYPE: ClassVar[str] = "agent_uninterruptible"
+    source: str
+    stopped: bool
+
+
+@_event
+@_frozen
+class Reads(Event):
+    """Files the job opened for reading (the watch filter reloads on these, not on writes)."""
+
+    TYPE: ClassVar[str] = "reads"
+    INTERNAL: ClassVar[bool] = True
+    paths: list[str]
+
+
 # turn timeline (issue 10)
 
 
@@ -721,6 +799,9 @@ class Start(Command):
     """Tool name -> the JSON value it returns instead of running (``--mock-tool``)."""
     settings: dict[str, JSONValue] | None = None
     """Live-settings overrides to apply before the session starts (issue 15)."""
+    # agent shapes (issue 9)
+    deployment: dict[str, JSONValue] | None = None
+    answer_pending: bool = True
 
 
 @_command
@@ -757,6 +838,19 @@ class MockTool(Command):
     name: str
     output: JSONValue = None
     clear: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Agent shapes (issue 9)
+
+
+@_command
+@_frozen
+class ModeCmd(Command):
+    """Switch the session to text only (``text: true``) or back to audio."""
+
+    CMD: ClassVar[str] = "mode"
+    text: bool
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from . import protocol
 from .events import Error, Event, JobExited, JobStarted, Log, Shutdown, Start
+from .midturn import TOOL_GRACE, ToolWatch, let_tools_finish
 from .wire import Connection, open_connection
 
 __all__ = [
@@ -129,6 +130,8 @@ class Job:
         self.tasks: list[asyncio.Task[Any]] = []
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         """The job's last stderr lines: the reason when it dies without a word on the wire."""
+        self.tools = ToolWatch()
+        """Tools running in this job (a reload lets them finish first: docs/reload.md)."""
         self.blocked = asyncio.Event()
         """The job's loop is blocked right now (its watchdog says so): it cannot answer."""
 
@@ -141,10 +144,11 @@ JobExit = Callable[[Job, "str | None"], None]
 class JobPool:
     """Spawns, starts, replaces and stops job processes (io loop only).
 
-    Callbacks: ``on_event(job, ev)`` for every event of every job, after the pool's own
-    bookkeeping (hello, ready, error, history, modules); ``on_audio(job, pcm)`` for agent
-    audio of the active job; ``on_exit(job, error)`` when the active job has ended (after its
-    ``job_exited``), unless the pool is stopping; ``emit(ev)`` for the pool's own events.
+    Callbacks: ``on_event(job, ev)`` for every event of every job (but ``reads``, kept in
+    :attr:`reads`), after the pool's own bookkeeping (hello, ready, error, history, modules,
+    running tools); ``on_audio(job, pcm)`` for agent audio of the active job;
+    ``on_exit(job, error)`` when the active job has ended (after its ``job_exited``), unless the
+    pool is stopping; ``emit(ev)`` for the pool's own events.
     """
 
     def __init__(
@@ -177,6 +181,11 @@ class JobPool:
         """Modules the next job imports ahead (the active job's ``modules`` report)."""
         self.stopping = False
         self._spawning: asyncio.Task[None] | None = None
+        self.answer_pending = True
+        """Whether the next job answers a turn left pending (false after a cut tool)."""
+        self.reads: set[str] = set()
+        """Files the agent's jobs opened for reading (the watch filter reloads on them)."""
+        self._reload_lock = asyncio.Lock()  # one at a time: a reload may wait for a tool
 
     @property
     def spare_warm(self) -> bool:
@@ -201,6 +210,14 @@ class JobPool:
         ]
         return job
 
+    def set_mock(self, mocks: dict[str, Any], cmd: protocol.Event) -> None:
+        """Keep a live ``mock_tool`` in ``mocks`` for the jobs a reload starts."""
+        if cmd.get("clear"):
+            mocks.pop(str(cmd.get("name")), None)
+        else:
+            mocks[str(cmd.get("name"))] = cmd.get("output")
+        self.update_start(mock_tools=dict(mocks) or None)
+
     def update_start(self, **fields: Any) -> None:
         """Change the ``start`` the next promoted job gets (e.g. live tool mocks)."""
         self._start = dataclasses.replace(self._start, **fields)
@@ -209,9 +226,35 @@ class JobPool:
         """Make ``job`` the active one and tell it to load the agent (with the history)."""
         self.active = job
         job.started = True
-        start = dataclasses.replace(self._start, history=self.history, settings=dict(self.settings))
+        start = dataclasses.replace(
+            self._start,
+            history=self.history,
+            settings=dict(self.settings),
+            answer_pending=self.answer_pending,
+        )
         job.conn.send(start.to_dict())
         self._emit(JobStarted(pid=job.pid))
+
+    async def reload_after_tools(self, announce: Event) -> Job | None:
+        """A reload asked for by the user or a save: ``announce`` it, let the running tools
+        finish (:meth:`settle_tools`), then :meth:`reload`. One at a time; None if stopping."""
+        async with self._reload_lock:
+            if self.stopping:
+                return None
+            self._emit(announce)
+            await self.settle_tools()
+            return None if self.stopping else await self.reload()
+
+    async def settle_tools(self) -> None:
+        """Before a reload: let the active job's running tools finish (docs/reload.md). A tool
+        still running after ``TOOL_GRACE`` is cut: its call is not in the history, so the next
+        job must not answer (and call it) again; the user's message stays, unanswered."""
+        self.answer_pending = True
+        job = self.active
+        if job is not None and not await let_tools_finish(job.tools):
+            self.answer_pending = False
+            message = f"reload: a tool still ran after {TOOL_GRACE:.0f} s; it was cut"
+            self._emit(Log(level="warning", logger="agentconsole", message=message))
 
     async def reload(self) -> Job | None:
         """Retire the active job and start the spare (or a fresh job) in its place."""
@@ -315,6 +358,10 @@ class JobPool:
 
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         kind = ev.get("type")
+        if kind == "reads":  # files the agent read: saving one reloads it
+            self.reads.update(os.path.realpath(str(p)) for p in ev.get("paths") or [])
+            return
+        job.tools.on_event(ev)
         if kind == "loop_blocked":  # the job's watchdog: blocked now, or not any more
             if ev.get("ongoing"):
                 job.blocked.set()

@@ -390,6 +390,15 @@ class SessionState:
         self.settings: dict[str, Any] = {}
         self.overridden: list[str] = []
         self.settings_code: list[str] = []
+        # agent shapes: output mode, active agent, where turns are detected
+        self.text_mode: bool | None = None
+        """True in text mode (replies as text only), False in audio mode, None before known."""
+        self.turn_detection: str | None = None
+        """``vad``, ``model`` (a realtime model detects turns) or ``none``."""
+        self.active_agent: str | None = None
+        """Class name of the active agent (handoffs and ``AgentTask`` runs change it)."""
+        self.vad_has_probability = True
+        """False while the VAD reports no probability (speech segments are shaded instead)."""
         self._next_id = 0
         self._user: UserTurn | None = None
         self._streaming: AgentTurn | None = None
@@ -584,9 +593,13 @@ class SessionState:
         self._touch("header")
 
     def _on_vad(self, ev: events.Vad, t: float) -> None:
-        p = _num(ev.probability)
+        raw = ev.probability
+        p = _num(raw)
+        if p is None and raw is not None:
+            return  # malformed
+        self.vad_has_probability = p is not None
         if p is None:
-            return
+            p = 0.0  # a VAD with no probability (null): only the speech segments are drawn
         self.vad.append(VadSample(t, min(max(p, 0.0), 1.0), bool(ev.speaking)))
         self.vad_total += 1
         self._touch("vad")
@@ -812,6 +825,44 @@ class SessionState:
         self.settings_code = [str(line) for line in ev.code or []]
         self._touch("settings", "vad")
 
+    # --- agent shapes: text mode, handoffs, tasks, uninterruptible speech -----------------
+
+    def _on_mode(self, ev: events.Mode, t: float) -> None:
+        self.text_mode = bool(ev.text)
+        self.turn_detection = str(ev.turn_detection) if ev.turn_detection else None
+        self._touch("header", "vad")
+        reason = str(ev.reason or "")
+        if not self.text_mode and "no TTS" in reason:  # audio asked for, nothing to speak with
+            self.notices.append(Notice(t, "WARNING", f"audio mode: {reason}"))
+            self.notice_total += 1
+            self._touch("notices")
+
+    def _on_agent_changed(self, ev: events.AgentChanged, t: float) -> None:
+        to = ev.to
+        self.active_agent = str(to) if to else None
+        self._touch("header")
+        if ev.from_ is not None and to:
+            # a divider: "→ Billing" (the new agent's words follow it)
+            self._end_agent_stream()
+            self._add(Marker(id=self._new_id(), t=t, kind="agent", text=f"→ {to}"))
+
+    def _on_task_started(self, ev: events.TaskStarted, t: float) -> None:
+        name = ev.name or "task"
+        self._add(Marker(id=self._new_id(), t=t, kind="task", text=f"task {name} started"))
+
+    def _on_task_ended(self, ev: events.TaskEnded, t: float) -> None:
+        name = ev.name or "task"
+        outcome = f"failed: {ev.error}" if ev.error else f"→ {ev.result}"
+        self._add(Marker(id=self._new_id(), t=t, kind="task", text=f"task {name} {outcome}"))
+
+    def _on_agent_uninterruptible(self, ev: events.AgentUninterruptible, t: float) -> None:
+        text = (
+            "interrupted anyway (forced): the speech did not allow interruptions"
+            if ev.stopped
+            else "the agent's speech cannot be interrupted by the user (allow_interruptions=False)"
+        )
+        self._add(Marker(id=self._new_id(), t=t, kind="uninterruptible", text=text))
+
 
 _Handler = Callable[[SessionState, Any, float], None]
 _HANDLERS: dict[type[events.Event], _Handler] = {
@@ -835,6 +886,11 @@ _HANDLERS: dict[type[events.Event], _Handler] = {
     events.AgentSpeech: SessionState._on_agent_speech,
     events.Room: SessionState._on_room,
     events.Settings: SessionState._on_settings,
+    events.Mode: SessionState._on_mode,
+    events.AgentChanged: SessionState._on_agent_changed,
+    events.TaskStarted: SessionState._on_task_started,
+    events.TaskEnded: SessionState._on_task_ended,
+    events.AgentUninterruptible: SessionState._on_agent_uninterruptible,
     events.LoopBlocked: SessionState._on_loop_blocked,
     events.ToolStuck: SessionState._on_tool_stuck,
 }

@@ -10,7 +10,7 @@ to ``events.jsonl`` when recording).
 It coordinates three parts and holds no policy of its own beyond "which event goes where":
 
 * the job pool (:mod:`agentconsole.jobs`): spawn, the warm spare, reload, retire, crashes;
-  the commands for the agent go to it through :mod:`agentconsole.commands`;
+  the commands for the agent reach it through :mod:`agentconsole.commands`;
 * the media route (:mod:`agentconsole.media`): local audio or a LiveKit room, chosen once;
 * the watcher (:mod:`agentconsole.watch`): saves -> debounced reloads.
 
@@ -27,13 +27,15 @@ from collections.abc import Callable
 from typing import Any
 
 from . import protocol
+from .aio import finish_other_tasks
 from .commands import JOB_COMMANDS, JobCommands
 from .config import HostConfig
 from .eventlog import EventLog
-from .events import CommandIssued, Error, Event, JobClock, Reload, Start, internal_event_types
+from .events import CommandIssued, Error, Event, JobClock, Reload, internal_event_types
 from .jobs import Job, JobPool, Spawn, process_spawner
 from .media import MediaRoute, choose_route
-from .turns import TurnClock
+from .midturn import PASS_WHILE_DRAINING
+from .turns import TurnClock, playout_setting
 
 __all__ = ["HostConfig", "Supervisor"]
 
@@ -51,11 +53,7 @@ class Supervisor:
     def __init__(self, config: HostConfig, on_event: EventSink, spawn: Spawn | None = None) -> None:
         self.config = config
         self._log = EventLog(on_event, config.clock_start)
-        prebuffer = getattr(config.audio, "prebuffer", None)
-        playout = "playout (room audio)"
-        if isinstance(prebuffer, (int, float)):
-            playout = f"playout prebuffer={prebuffer:g}s, output latency"
-        self.turns = TurnClock(playout, origin=config.clock_start)
+        self.turns = TurnClock(playout_setting(config.audio), origin=config.clock_start)
         """The turn timeline's console side (issue 10): job clock -> console clock, playout."""
         self._spawn = spawn or process_spawner(config.python, config.job_args, config.env)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -79,7 +77,7 @@ class Supervisor:
         self._started.wait()
 
     def command(self, cmd: protocol.Event) -> None:
-        """Queue a command from a front end (any thread): see ``docs/protocol.md``."""
+        """Queue a command from a front end (say, user_text, interrupt, reload, mute, quit)."""
         self._call_soon(self._handle_command, dict(cmd))
 
     def stop(self, timeout: float = 6.0) -> None:
@@ -97,7 +95,8 @@ class Supervisor:
         return self._pool is not None and self._pool.spare_warm
 
     def emit(self, ev: Event | str, **fields: Any) -> None:
-        """Stamp and deliver one console-side event (any thread): typed, or a type and fields."""
+        """Stamp and deliver one console-side event (any thread): a typed event, or a type
+        and its fields."""
         self._log.deliver(ev.to_dict() if isinstance(ev, Event) else protocol.event(ev, **fields))
 
     # -- RouteHost (io loop) ----------------------------------------------------------------
@@ -138,16 +137,9 @@ class Supervisor:
     async def _main(self) -> None:
         config = self.config
         route = self._route = choose_route(self, config.audio, config.room, config.env)
-        start = Start(
-            agent_file=str(config.agent_file),
-            log_level=config.log_level,
-            room=route.start_entry(),
-            mock_tools=dict(config.mock_tools) or None,
-            settings=dict(config.settings),
-        )
         pool = self._pool = JobPool(
             self._spawn,
-            start,
+            config.start_command(route.start_entry()),
             keep_spare=config.spare if config.spare is not None else config.watch,
             emit=self.emit,
             on_event=self._on_job_event,
@@ -162,25 +154,24 @@ class Supervisor:
         if job is not None and await opening:
             pool.promote(job)
             route.attach(job)
-        watcher = None
-        if config.watch:  # saves -> debounced reloads
-            from .watch import reload_on_save as watching
-
-            watcher = asyncio.create_task(watching(config, self._done, self.reload, self.emit))
+        watcher = asyncio.create_task(self._watch()) if config.watch else None
         await self._done
         await self._shutdown(opening, watcher)
 
     def _on_job_event(self, job: Job, ev: protocol.Event) -> None:
         assert self._pool is not None and self._route is not None
+        kind = ev.get("type")
         if self._route.on_job_event(job, ev):
             return
-        if ev.get("type") == JobClock.TYPE and job is self._pool.active:
+        if job.tools.draining and kind not in PASS_WHILE_DRAINING:
+            return  # a reload waits for this job's tools; its own reply (and turn) is cut anyway
+        if kind == JobClock.TYPE and job is self._pool.active:
             # times on the job's clock: move them to the console's (turn, discarded speech)
             moved = self.turns.on_job_clock(ev, self.turns.now())
             if moved is not None:
                 self._log.deliver(moved)
             return
-        if ev.get("type") in _INTERNAL or job is not self._pool.active:
+        if kind in _INTERNAL or job is not self._pool.active:
             return  # a spare's hello, or a retiring job's last words: not part of the session
         self._log.deliver(ev)
 
@@ -196,8 +187,7 @@ class Supervisor:
         pool, route = self._pool, self._route
         if pool is None or route is None or pool.stopping:
             return
-        self.emit(Reload(files=files, reason=reason))
-        job = await pool.reload()
+        job = await pool.reload_after_tools(Reload(files=files, reason=reason))
         if job is not None:
             route.attach(job)
 
@@ -220,6 +210,19 @@ class Supervisor:
         else:
             self.emit(Error(level="warning", message=f"unknown command: {name!r}"))
 
+    async def _watch(self) -> None:
+        from .watch import debounce, watch_changes
+
+        paths = [self.config.agent_file.parent, *self.config.watch_paths]
+        ignore = [self.config.record_dir] if self.config.record_dir else []
+        try:
+            reads = self._pool.reads if self._pool is not None else set()
+            changes = watch_changes(paths, stop=self._done, ignore=ignore, reads=reads)
+            async for files in debounce(changes):
+                await self.reload(files, "file")
+        except Exception as exc:  # watching is best effort, say why it stopped
+            self.emit(Error(level="error", message=f"file watching stopped: {exc}"))
+
     # -- shutdown -------------------------------------------------------------------------
 
     def _begin_shutdown(self) -> None:
@@ -238,13 +241,7 @@ class Supervisor:
             opening.cancel()
             with contextlib.suppress(Exception):
                 await self._route.aclose()
-        # let each job's reader, pipes and waiter finish (they end with the process), then
-        # cancel whatever is left so the loop closes with no task pending
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if others:
-            _, pending = await asyncio.wait(others, timeout=1.0)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        # each job's reader, pipes and waiter end with its process; the rest is cancelled
+        await finish_other_tasks(timeout=1.0)
         self._log.close()
         self.finished.set()

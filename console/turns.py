@@ -23,11 +23,19 @@ from typing import Any
 
 from .events import JobClock, Turn
 
-__all__ = ["TurnClock"]
+__all__ = ["TurnClock", "playout_setting"]
 
 _KEEP = 64  # heard times kept per segment number (a turn arrives a few segments later at most)
 _PLAYBACK_SEGMENT_KEY = "playback_segment"  # agentconsole.job.timeline.PLAYBACK_SEGMENT_KEY
 _ROOM_SEGMENT = 0  # agentconsole.job.timeline.ROOM_SEGMENT: audio sent to a room
+
+
+def playout_setting(audio: object) -> str:
+    """What stands between a segment's start and its first heard sample (a turn's label)."""
+    prebuffer = getattr(audio, "prebuffer", None)
+    if isinstance(prebuffer, (int, float)):
+        return f"playout prebuffer={prebuffer:g}s, output latency"
+    return "playout (room audio)"
 
 
 class TurnClock:

@@ -1,7 +1,9 @@
 """File watching rules and debounce: which saves reload the agent, and when.
 
 Watched: the agent file's folder (recursively) and any ``--watch-path``: Python files plus the
-prompt and config files agents read at start. Never: virtualenvs, caches, VCS folders,
+files the agent's job opened for reading (prompts, config; the job reports them); a file the
+agent writes itself (a ledger, a log) does not reload it. Without that report (``reads`` not
+given) prompt and config suffixes are watched. Never: virtualenvs, caches, VCS folders,
 ``node_modules``, recordings. :func:`watch_changes` yields one batch per burst of file system
 events (an editor's save-by-rename lands in one); :func:`debounce` turns batches into reloads:
 a save reloads at once, and a burst of saves (a ``git checkout``, a formatter, an editor saving
@@ -11,26 +13,13 @@ twice) costs at most two reloads, the last one with everything that changed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Set
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from .events import Error, Event
-
-if TYPE_CHECKING:
-    from .config import HostConfig
-
-__all__ = [
-    "IGNORED_DIRS",
-    "QUIET",
-    "WATCHED_SUFFIXES",
-    "AgentFilter",
-    "debounce",
-    "reload_on_save",
-    "watch_changes",
-]
+__all__ = ["IGNORED_DIRS", "QUIET", "WATCHED_SUFFIXES", "AgentFilter", "debounce", "watch_changes"]
 
 WATCHED_SUFFIXES = frozenset({".py", ".md", ".txt", ".yaml", ".yml", ".json", ".toml", ".env"})
 IGNORED_DIRS = frozenset(
@@ -71,9 +60,10 @@ QUIET = 0.3
 class AgentFilter(DefaultFilter):
     """watchfiles filter: agent sources and config, minus environments, caches, recordings."""
 
-    def __init__(self, ignore: Iterable[Path] = ()) -> None:
+    def __init__(self, ignore: Iterable[Path] = (), reads: Set[str] | None = None) -> None:
         super().__init__(ignore_dirs=sorted(IGNORED_DIRS))
         self._ignore = tuple(str(p.resolve()) for p in ignore)
+        self._reads = reads
 
     def __call__(self, change: Change, path: str) -> bool:
         if not super().__call__(change, path):
@@ -85,6 +75,9 @@ class AgentFilter(DefaultFilter):
         if any(part.endswith(".egg-info") for part in p.parts):
             return False
         name = p.name
+        if self._reads is not None:
+            # the live set of files the job read (updated as the job reports them)
+            return p.suffix == ".py" or os.path.realpath(path) in self._reads
         return p.suffix in WATCHED_SUFFIXES or name == ".env" or name.startswith(".env.")
 
 
@@ -93,6 +86,7 @@ async def watch_changes(
     *,
     stop: asyncio.Future[None] | None = None,
     ignore: Iterable[Path] = (),
+    reads: Set[str] | None = None,
 ) -> AsyncIterator[list[str]]:
     """Yield the sorted list of changed files for each burst of changes."""
     stop_event = asyncio.Event()
@@ -101,7 +95,7 @@ async def watch_changes(
     roots = [str(Path(p).resolve()) for p in paths if Path(p).exists()]
     async for changes in awatch(
         *roots,
-        watch_filter=AgentFilter(ignore),
+        watch_filter=AgentFilter(ignore, reads),
         debounce=DEBOUNCE_MS,
         step=STEP_MS,
         stop_event=stop_event,
@@ -163,20 +157,3 @@ async def debounce(
         await reader  # re-raise what ended the stream, if anything
     finally:
         reader.cancel()
-
-
-async def reload_on_save(
-    config: HostConfig,
-    stop: asyncio.Future[None],
-    reload: Callable[[list[str], str], Awaitable[None]],
-    emit: Callable[[Event], None],
-) -> None:
-    """Watch the agent's folder and ``--watch-path``s until ``stop``; ``reload(files, "file")``
-    once per debounced burst of saves. Watching is best effort: ``emit`` says why it stopped."""
-    paths = [config.agent_file.parent, *config.watch_paths]
-    ignore = [config.record_dir] if config.record_dir else []
-    try:
-        async for files in debounce(watch_changes(paths, stop=stop, ignore=ignore)):
-            await reload(files, "file")
-    except Exception as exc:
-        emit(Error(level="error", message=f"file watching stopped: {exc}"))

@@ -36,5 +36,5 @@ if [ "$MATRIX" = 1 ]; then
     2>&1 | grep -v "^WARNING: Location" || true
   "$LOW/bin/python" -m pip install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
   echo "== livekit-agents $("$LOW/bin/python" -c 'import importlib.metadata as m; print(m.version("livekit-agents"))')"
-  PATH="$PWD/$LOW/bin:$PATH" run_pytest "$LOW/bin/python" tests/job tests/offline -q
+  PATH="$PWD/$LOW/bin:$PATH" run_pytest "$LOW/bin/python" tests/job tests/offline tests/agents -q
 fi

@@ -304,6 +304,21 @@ def _clip(text: str, limit: int = MAX_OUTPUT_LINES) -> Content:
     return Content.assemble("\n".join(lines[:limit]), (f"\n… {more} more lines", "$text-muted"))
 
 
+_MARKER_GLYPHS = {
+    "reload": "↻ ",
+    "agent": "",
+    "task": "◇ ",
+    "uninterruptible": "⊘ ",
+    "user_audio_discarded": "⊘ ",
+    "false_interruption": "↯ ",
+    "overlapping_speech": "≋ ",
+}
+"""The glyph before a marker's text, by kind (an agent change reads "→ Billing")."""
+
+_NOTE_KINDS = frozenset({"user_audio_discarded", "false_interruption", "overlapping_speech"})
+"""Turn-taking notes (issue 10): one wrapped line, no rule. Every other kind is a divider."""
+
+
 class MarkerView(Widget):
     """A divider across the pane, e.g. ``──── ↻ reloaded: agent.py ────``."""
 
@@ -323,18 +338,19 @@ class MarkerView(Widget):
         super().__init__()
         self._text = ""
         self._t = 0.0
+        self._kind = "reload"
 
     def show(self, marker: Marker) -> None:
         """Render ``marker``."""
-        icon = _MARKER_ICONS.get(marker.kind, "↻")
-        self._text = f" {icon} {marker.text} · {_clock(marker.t)} "
+        glyph = _MARKER_GLYPHS.get(marker.kind, "↻ ")
+        self._text = f" {glyph}{marker.text} · {_clock(marker.t)} "
         self._kind = marker.kind
-        self.set_class(marker.kind != "reload", "-note")
+        self.set_class(marker.kind in _NOTE_KINDS, "-note")
         self.refresh()
 
     def render(self) -> Content:
         width = self.size.width
-        if getattr(self, "_kind", "reload") != "reload":
+        if self._kind in _NOTE_KINDS:
             # a turn-taking note (issue 10): one line, wrapped to the pane, no rule
             color = "$error" if self._kind == "user_audio_discarded" else "$warning"
             return Content.styled(self._text.strip(), f"bold {color}")
@@ -343,14 +359,6 @@ class MarkerView(Widget):
         return Content.assemble(
             ("─" * side, "$warning 50%"), self._text, ("─" * rest, "$warning 50%")
         )
-
-
-_MARKER_ICONS = {
-    "reload": "↻",
-    "user_audio_discarded": "⊘",
-    "false_interruption": "↯",
-    "overlapping_speech": "≋",
-}
 
 
 class CrashView(Static):

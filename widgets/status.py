@@ -235,7 +235,7 @@ def _rounded(
 
 
 class HeaderBar(Widget):
-    """One line: agent file, mode, job state, devices, livekit-agents version."""
+    """One line: agent file, mode, job state, text/audio, active agent, devices, version."""
 
     DEFAULT_CSS = """
     HeaderBar {
@@ -263,6 +263,8 @@ class HeaderBar(Widget):
         agents_version: str | None,
         muted: bool,
         recording: bool,
+        text_mode: bool | None = None,
+        active_agent: str | None = None,
     ) -> None:
         """Set the fields and repaint. A device of ``None`` is shown as ``off`` (none open)."""
         sep = (" · ", "$text-muted 60%")
@@ -271,30 +273,42 @@ class HeaderBar(Widget):
         with_pid = job + (f" (pid {pid})" if pid and job_state == "ready" else "")
         where = f"room {room}" if mode == "room" and room else mode
         badges: list[tuple[str, str] | str] = []
+        output: list[tuple[str, str] | str] = []
+        if text_mode is not None:  # the session's output: text replies only, or speech
+            output = [sep, ("✎ text", "bold $warning") if text_mode else ("♪ audio", "$secondary")]
+        agent = (
+            active_agent if not active_agent or len(active_agent) <= 20 else active_agent[:19] + "…"
+        )
         if muted:
             badges += ["  ", (" MUTED ", "bold $text-error on $error-muted")]
         if recording:
             badges += ["  ", ("● REC", "bold $error")]
         name = agent_file.rsplit("/", 1)[-1]
 
-        def left(brand: str, file: str | None, state: str) -> Content:
+        def left(brand: str, file: str | None, state: str, with_agent: bool = True) -> Content:
             parts: list[tuple[str, str] | str] = [(brand, "bold $accent")]
             if file:
                 parts += [" " if brand == "◆" else "  ", (file, "bold $foreground")]
-            parts += [sep, (where, "$secondary"), sep, (state, style), *badges]
-            return Content.assemble(*parts)
+            parts += [sep, (where, "$secondary"), sep, (state, style), *output]
+            if agent and with_agent:  # the active agent (handoffs, tasks)
+                parts += [sep, (agent, "bold $foreground")]
+            return Content.assemble(*parts, *badges)
 
-        def devices(limit: int) -> Content:
+        def devices(limit: int, output: bool = True) -> Content:
             def cut(text: str | None) -> str:
                 text = text or "off"
                 return text if len(text) <= limit else text[: limit - 1] + "…"
 
-            return Content.assemble(
+            parts = [
                 ("in ", "$text-muted"),
                 (cut(input_device), "$foreground" if input_device else "$text-muted"),
-                ("  out ", "$text-muted"),
-                (cut(output_device), "$foreground" if output_device else "$text-muted"),
-            )
+            ]
+            if output:
+                parts += [
+                    ("  out ", "$text-muted"),
+                    (cut(output_device), "$foreground" if output_device else "$text-muted"),
+                ]
+            return Content.assemble(*parts)
 
         version = (
             Content.assemble(sep, (f"livekit-agents {agents_version}", "$text-muted"))
@@ -304,16 +318,21 @@ class HeaderBar(Widget):
         full = left("◆ agentconsole", agent_file, with_pid)
         short = left("◆", name, with_pid)
         shorter = left("◆", name, job)
+        unnamed = left("◆", None, job)
         # richest first; a narrow terminal drops the version, the path, the pid, the devices'
-        # full names, then the devices, but never the job state, the mode or the badges
+        # full names, the file name, the output device, the input device, then the active
+        # agent, but never the job state, the text/audio mode or the badges
         self._layouts = [
             (full, devices(40) + version),
             (full, devices(40)),
             (short, devices(40)),
             (shorter, devices(24)),
-            (shorter, devices(12)),
-            (shorter, Content("")),
-            (left("◆", None, job), Content("")),
+            (unnamed, devices(24)),
+            (unnamed, devices(24, output=False)),
+            (unnamed, devices(12)),
+            (unnamed, devices(12, output=False)),
+            (unnamed, Content("")),
+            (left("◆", None, job, with_agent=False), Content("")),
         ]
         self.refresh()
 

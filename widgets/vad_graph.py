@@ -125,12 +125,24 @@ class VadGraph(Widget):
         self._samples: Sequence[VadSample] = ()
         self._gaps: tuple[tuple[float, float | None], ...] = ()
         self._now = 0.0
+        self.has_probability = True
+        """False for a VAD that gives no probability: only speech segments are shaded."""
+        self.note = ""
+        """Shown instead of the graph while there are no samples (e.g. a realtime model)."""
         self._painted: tuple[object, ...] | None = None
         self._discards: Sequence[tuple[float, float]] = ()
         self._eot: Sequence[tuple[float, float]] = ()
         self._marks: Sequence[tuple[float, str]] = ()
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
+
+    def set_note(self, note: str, has_probability: bool = True) -> None:
+        """Set the line shown when there is nothing to draw, and whether the VAD gives
+        probabilities; repaint if either changed."""
+        if (note, has_probability) != (self.note, self.has_probability):
+            self.note, self.has_probability = note, has_probability
+            self._painted = None
+            self.refresh()
 
     def set_samples(
         self,
@@ -197,6 +209,8 @@ class VadGraph(Widget):
             tuple(discarded),
             eot_cells,
             tuple(marks),
+            self.note,
+            self.has_probability,
             gap_columns(self._gaps, self._now, self.window, cols),
         )
 
@@ -213,9 +227,16 @@ class VadGraph(Widget):
         cols = max(width - _AXIS, 1)
         buckets = bucket_samples(self._samples, self._now, self.window, cols)
         gaps = gap_columns(self._gaps, self._now, self.window, cols)
+        discarded, eot, marks = self._overlays(cols)
+        overlaid = any(discarded) or any(p is not None for p in eot) or any(marks) or bool(gaps)
+        if self.note and not any(buckets) and not overlaid:
+            pad = max(cols + _AXIS - len(self.note), 0) // 2
+            blank = [Content("")] * max(rows // 2, 0)
+            return Content("\n").join(
+                [*blank, Content.styled(" " * pad + self.note, "$text-muted")]
+            )
         thr_eighths = self.threshold * rows * 8
         thr_row = rows - 1 - min(int(thr_eighths // 8), rows - 1)
-        discarded, eot, marks = self._overlays(cols)
         lines: list[Content] = []
         for row in range(rows):
             base = (rows - 1 - row) * 8
@@ -270,9 +291,10 @@ class VadGraph(Widget):
     def _footer(self, cols: int) -> Content:
         p = self._samples[-1].probability if self._samples else 0.0
         speaking = self._samples[-1].speaking if self._samples else False
+        shown = f"{p:4.2f}" if self.has_probability else "  — "
         left = Content.assemble(
             ("  p ", "$text-muted"),
-            (f"{p:4.2f}", "bold $accent" if p >= self.threshold else "bold $foreground"),
+            (shown, "bold $accent" if p >= self.threshold else "bold $foreground"),
             "  ",
             ("● speech", "bold $success") if speaking else ("○ silence", "$text-muted"),
         )

@@ -242,7 +242,15 @@ class AgentConsoleApp(App[int]):
                 self._pending_items[item.id] = item
             self._schedule_conversation()
         if "vad" in parts:
-            self.query_one(VadGraph).set_samples(self.state.vad, self.state.now, self.state.gaps)
+            graph = self.query_one(VadGraph)
+            state = self.state
+            note = ""
+            if state.turn_detection == "model":
+                note = "turn detection runs in the realtime model (no local VAD)"
+            elif state.text_mode:
+                note = "text mode: the microphone is not listened to (ctrl+t: audio)"
+            graph.set_note(note, state.vad_has_probability)
+            graph.set_samples(state.vad, state.now, state.gaps)
         if "states" in parts:
             self._render_states()
         if "latency" in parts:
@@ -372,6 +380,8 @@ class AgentConsoleApp(App[int]):
             agents_version=state.agents_version,
             muted=state.audio.muted,
             recording=info.record_dir is not None,
+            text_mode=state.text_mode,
+            active_agent=state.active_agent,
         )
 
     def _render_logs(self) -> None:
@@ -434,6 +444,10 @@ class AgentConsoleApp(App[int]):
             self.mocked_tools.add(call.name)
             self.send({"cmd": "mock_tool", "name": call.name, "output": call.output})
             self.notify(f"{call.name} now returns this result (k again: run it)", timeout=4)
+
+    def action_toggle_text_mode(self) -> None:
+        """Switch the session between text mode and audio mode."""
+        self.send({"cmd": "mode", "text": not self.state.text_mode})
 
     def action_reload(self) -> None:
         """Reload the agent now."""

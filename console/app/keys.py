@@ -83,6 +83,16 @@ KEYS: tuple[Key, ...] = (
         palette=("Reload agent", "Restart the agent with the current code"),
     ),
     Key(
+        "ctrl+t",
+        "ctrl+t",
+        "switch between text mode and audio mode",
+        "toggle_text_mode",
+        "Text/audio",
+        command="mode",
+        palette=("Text / audio mode", "Replies as text only, or spoken"),
+        footer=False,
+    ),
+    Key(
         "l",
         "l",
         "show / hide logs",

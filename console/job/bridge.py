@@ -17,6 +17,7 @@ from .. import events as ev_
 from ..wire import Connection
 from . import coverage
 from .io import TextTap, WireAudioInput, WireAudioOutput
+from .resume import ToolItems
 from .timeline import ROOM_SEGMENT, TurnTimeline
 
 __all__ = ["SessionBridge"]
@@ -72,6 +73,7 @@ class SessionBridge:
         self._agent_text_open = False
         self.mocked: set[str] = set()
         """Names of the tools that return a mock value (their ``tool_ended`` says so)."""
+        self._tool_items = ToolItems()
         self.timeline = TurnTimeline(self._emit)
 
     def install_taps(self) -> None:
@@ -256,6 +258,7 @@ class SessionBridge:
 
     def _on_tools_executed(self, ev: Any) -> None:
         now = time.monotonic()
+        self._tool_items.add(ev.function_calls, ev.function_call_outputs)
         ran: list[tuple[str, float, float]] = []
         for call, output in zip(ev.function_calls, ev.function_call_outputs, strict=False):
             started = self._tool_started.pop(call.call_id, None)
@@ -312,6 +315,7 @@ class SessionBridge:
         try:
             # the frame is encoded before anything is written: a history that is not JSON
             # (a plugin's exotic item) is refused here whole, and the session goes on
-            self._emit(ev_.History(chat_ctx=self.session.history.to_dict(exclude_timestamp=False)))
+            history = self._tool_items.complete(self.session.history)
+            self._emit(ev_.History(chat_ctx=history.to_dict(exclude_timestamp=False)))
         except (TypeError, ValueError) as exc:
             log.debug("history not serialisable: %s", exc)

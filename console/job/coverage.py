@@ -5,6 +5,11 @@ One table: every event name an ``AgentSession`` of a supported livekit-agents ca
 or the reason it is left out. ``tests/job/test_event_coverage.py`` compares this table with
 the installed framework's list, so a new framework event fails CI until it is classified.
 
+Protocol events that come from framework hooks rather than session events are not in this
+table: ``agent_changed``, ``task_started`` and ``task_ended`` (``AgentActivity.start`` and
+``resume``), ``user_audio_discarded`` (``AgentActivity.push_audio``), ``eot_prediction``
+(``AgentActivity.on_eot_prediction``), ``vad`` (the VAD stream).
+
 Pure Python: no livekit import here (the test and the bridge read the framework).
 """
 
@@ -33,7 +38,10 @@ COVERAGE: dict[str, Coverage] = {
         ("user_transcription_timeout",), "speech the STT never transcribed"
     ),
     "conversation_item_added": Coverage(
-        ("agent_turn", "turn"), "committed messages; the user's opens a turn, the agent's ends it"
+        ("agent_turn", "turn"),
+        "committed messages; the user's opens a turn, the agent's ends it. A handoff's "
+        "`AgentHandoff` item (1.8) is not forwarded: `agent_changed` comes from the activity "
+        "switch itself, on every version (1.3 has no such item), before the new agent speaks",
     ),
     "agent_false_interruption": Coverage(
         ("false_interruption",), "the agent stopped for speech that was not a turn"
@@ -46,7 +54,11 @@ COVERAGE: dict[str, Coverage] = {
     "metrics_collected": Coverage(
         ("metrics", "usage", "turn"), "tokens, characters and audio seconds per turn and session"
     ),
-    "speech_created": Coverage(("speech_created",), "the agent scheduled a reply"),
+    "speech_created": Coverage(
+        ("speech_created", "agent_uninterruptible"),
+        "the agent scheduled a reply; one with allow_interruptions=False is marked as such "
+        "(and, after a reload, a reply the agent starts by itself is not answered twice)",
+    ),
     "error": Coverage(("error",), "session errors"),
     "close": Coverage(("log",), "the session closed (the job exits after it)"),
     "session_usage_updated": Coverage(

@@ -46,6 +46,10 @@ __all__ = [
     "running_tool_tasks",
     "tap_session_start",
     "tap_vad",
+    "tap_activity",
+    "is_agent_task",
+    "task_outcome",
+    "configure_participant",
     "warm_turn_detector",
     "warm_up",
 ]
@@ -168,6 +172,7 @@ def make_job_context(
     url: str = "",
     token: str = "",
     identity: str = "agent",
+    metadata: str = "",
 ) -> Any:
     """Build a ``JobContext`` for a job with no worker, as ``livekit.agents.testing`` does,
     and make it the current job context. Returns the context."""
@@ -186,6 +191,7 @@ def make_job_context(
         id=utils.shortuuid("AJ_console_"),
         room=models.Room(name=str(room_name), sid=utils.shortuuid("RM_")),
         type=agent_proto.JobType.JT_ROOM,
+        metadata=metadata,  # ctx.job.metadata (--job-metadata)
     )
     info = RunningJobInfo(
         accept_arguments=JobAcceptArguments(identity=identity, name="", metadata=""),
@@ -241,9 +247,15 @@ def primary_session(ctx: Any) -> Any | None:
     return getattr(ctx, "_primary_agent_session", None)
 
 
-def tap_vad(on_inference: Callable[[float, bool], None]) -> None:
+def tap_vad(on_inference: Callable[[float | None, bool], None]) -> None:
     """Call ``on_inference(probability, speaking)`` for every INFERENCE_DONE of any VAD
-    stream in this process (the session's own VAD; no second VAD is run)."""
+    stream in this process (the session's own VAD; no second VAD is run), and for every
+    START_OF_SPEECH / END_OF_SPEECH.
+
+    Any VAD: ``speaking`` follows START_OF_SPEECH/END_OF_SPEECH when the inference events carry
+    no flag (some VADs signal speech by those events only); ``probability`` is None until the
+    VAD has given a non-zero one (a VAD with no probability reports None throughout).
+    """
     import sys
 
     from livekit.agents import vad as lkvad
@@ -266,14 +278,31 @@ def tap_vad(on_inference: Callable[[float, bool], None]) -> None:
                 break
             frame = frame.f_back  # type: ignore[assignment]
         self._agentconsole_secondary = secondary
+        self._agentconsole_speaking = False
+        self._agentconsole_has_probability = False
 
     @functools.wraps(original)
     async def tapped(self: Any) -> Any:
         ev = await original(self)
-        if ev.type is lkvad.VADEventType.INFERENCE_DONE and not getattr(
-            self, "_agentconsole_secondary", False
-        ):
-            on_inference(float(ev.probability), bool(ev.speaking))
+        if getattr(self, "_agentconsole_secondary", False):
+            return ev
+        kind = ev.type
+        has_p = getattr(self, "_agentconsole_has_probability", False)
+        if kind is lkvad.VADEventType.START_OF_SPEECH:
+            self._agentconsole_speaking = True
+            if not has_p:  # a VAD with probabilities is drawn from its inferences alone
+                on_inference(None, True)
+        elif kind is lkvad.VADEventType.END_OF_SPEECH:
+            self._agentconsole_speaking = False
+            if not has_p:
+                on_inference(None, False)
+        elif kind is lkvad.VADEventType.INFERENCE_DONE:
+            probability = float(getattr(ev, "probability", 0.0) or 0.0)
+            if probability:
+                self._agentconsole_has_probability = True
+            speaking = bool(ev.speaking) or bool(getattr(self, "_agentconsole_speaking", False))
+            has_p = self._agentconsole_has_probability
+            on_inference(probability if has_p else None, speaking)
         return ev
 
     tapped._agentconsole_tap = True  # type: ignore[attr-defined]
@@ -366,6 +395,77 @@ def set_tool_mocks(session: Any, agent_type: type, mocks: dict[str, Any]) -> boo
     except TypeError:  # mock_tools without session=: only the test-scoped form exists
         return False
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Agent shapes (issue 9): handoffs and tasks, the deployment's participant
+
+
+def tap_activity(on_switch: Callable[[Any, Any, bool], None]) -> None:
+    """Call ``on_switch(session, agent, resumed)`` whenever an agent's activity starts
+    (session start, a handoff, an ``AgentTask``) or resumes (back from an ``AgentTask``).
+    It runs at the switch itself, before the new agent's ``on_enter``."""
+    from livekit.agents.voice.agent_activity import AgentActivity
+
+    original_start = AgentActivity.start
+    if getattr(original_start, "_agentconsole_tap", False):
+        return
+    original_resume = AgentActivity.resume
+
+    def notify(activity: Any, resumed: bool) -> None:
+        try:
+            on_switch(activity.session, activity.agent, resumed)
+        except Exception:  # reporting must never break the session
+            pass
+
+    @functools.wraps(original_start)
+    async def start(self: Any, *args: Any, **kwargs: Any) -> Any:
+        notify(self, False)
+        return await original_start(self, *args, **kwargs)
+
+    @functools.wraps(original_resume)
+    async def resume(self: Any, *args: Any, **kwargs: Any) -> Any:
+        notify(self, True)
+        return await original_resume(self, *args, **kwargs)
+
+    start._agentconsole_tap = True  # type: ignore[attr-defined]
+    AgentActivity.start = start  # type: ignore[method-assign]
+    AgentActivity.resume = resume  # type: ignore[method-assign]
+
+
+def is_agent_task(agent: Any) -> bool:
+    """True for an ``AgentTask`` (a sub-agent awaited for a result)."""
+    from livekit.agents.voice.agent import AgentTask
+
+    return isinstance(agent, AgentTask)
+
+
+def task_outcome(task: Any) -> tuple[Any, BaseException | None]:
+    """``(result, error)`` of a finished ``AgentTask`` (``(None, None)`` if not finished)."""
+    fut = getattr(task, "_AgentTask__fut", None)
+    if not isinstance(fut, asyncio.Future) or not fut.done():
+        return None, None
+    if fut.cancelled():
+        return None, asyncio.CancelledError("cancelled")
+    error = fut.exception()
+    return (None, error) if error is not None else (fut.result(), None)
+
+
+def configure_participant(
+    room: Any, *, identity: str | None, attributes: dict[str, str] | None
+) -> None:
+    """Console mode: give the mock room's remote participant (what ``ctx.wait_for_participant()``
+    returns) the identity and attributes a deployment would. SIP-style attributes
+    (``sip.*``) make it a SIP participant, as a phone caller is."""
+    from livekit import rtc
+
+    participants = getattr(room, "remote_participants", None) or {}
+    for participant in list(participants.values()):
+        if identity:
+            participant.identity = identity
+        participant.attributes = dict(attributes or {})
+        if any(key.startswith("sip.") for key in attributes or {}):
+            participant.kind = rtc.ParticipantKind.PARTICIPANT_KIND_SIP
 
 
 # -- turn timeline (issue 10) ----------------------------------------------------------------

@@ -49,6 +49,10 @@ class LocalHost:
 
     bridge_io = True
 
+    def __init__(self, deployment: dict[str, Any] | None = None) -> None:
+        self._deployment = deployment or {}
+        """What a deployment hands the agent (``--job-metadata``, ``--participant-*``)."""
+
     def before_start(self, bridge: Any, session: Any) -> None:
         """Nothing: the bridge is the session's IO."""
 
@@ -58,7 +62,18 @@ class LocalHost:
     def make_context(self, proc: Any, on_shutdown: Callable[[str], None]) -> Any:
         """A context around the framework's mock room."""
         room = framework.create_mock_room()
-        return framework.make_job_context(room=room, proc=proc, on_shutdown=on_shutdown)
+        deployment = self._deployment
+        framework.configure_participant(
+            room,
+            identity=deployment.get("participant_identity"),
+            attributes=deployment.get("participant_attributes"),
+        )
+        return framework.make_job_context(
+            room=room,
+            proc=proc,
+            on_shutdown=on_shutdown,
+            metadata=str(deployment.get("job_metadata") or ""),
+        )
 
     @property
     def failed(self) -> bool:
@@ -121,9 +136,13 @@ class RoomSessionHost:
 
 
 def choose_host(
-    room_entry: dict[str, Any] | None, emit: Emit, on_room_failed: Callable[[str], None]
+    room_entry: dict[str, Any] | None,
+    emit: Emit,
+    on_room_failed: Callable[[str], None],
+    deployment: dict[str, Any] | None = None,
 ) -> SessionHost:
-    """The host for a ``start`` command's ``room`` entry (None: local)."""
+    """The host for a ``start`` command's ``room`` entry (None: local, given the
+    ``deployment`` entry: job metadata and the participant)."""
     if room_entry:
         return RoomSessionHost(room_entry, emit, on_room_failed)
-    return LocalHost()
+    return LocalHost(deployment)

@@ -110,6 +110,7 @@ class JobRunner:
         self._agent_type: type | None = None
         self._settings: Any = None  # live settings (issue 15): .settings.LiveSettings
         self._early_settings: list[ev_.Set | ev_.Reset] = []  # set/reset before _run_agent began
+        self._shapes: Any = None  # agentconsole.job.shapes.Shapes: modes, agents, speech
 
     def send(self, event: ev_.Event) -> None:
         """Send one event to the console."""
@@ -161,7 +162,7 @@ class JobRunner:
             output = None if self._bridge is None else self._bridge.audio_output
             if output is not None:
                 output.report_playout(int(cmd.segment), float(cmd.played), bool(cmd.interrupted))
-        elif isinstance(cmd, ev_.Say | ev_.UserText | ev_.Interrupt):
+        elif isinstance(cmd, ev_.Say | ev_.UserText | ev_.Interrupt | ev_.ModeCmd):
             self._session_command(cmd)
         elif isinstance(cmd, ev_.MockTool):
             if cmd.clear:
@@ -205,7 +206,7 @@ class JobRunner:
             message = f"cancel_tool: no running tool call {call_id!r}"
             self.send(ev_.Error(level="warning", message=message))
 
-    def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt) -> None:
+    def _session_command(self, cmd: ev_.Say | ev_.UserText | ev_.Interrupt | ev_.ModeCmd) -> None:
         session = None if self._bridge is None else self._bridge.session
         name = cmd.CMD
         if session is None:
@@ -219,7 +220,12 @@ class JobRunner:
                 self.send(ev_.UserTranscript(text=text, final=True, source="text"))
                 self._interrupt(session)
                 session.generate_reply(user_input=text)
+            elif isinstance(cmd, ev_.ModeCmd):
+                if self._shapes is not None:
+                    self._shapes.modes.set(session, bool(cmd.text))
             else:
+                if self._shapes is not None:
+                    self._shapes.speech.before_forced_interrupt()
                 self._interrupt(session)
         except Exception as exc:  # report, keep the job alive
             self.send(ev_.Error(level="error", message=f"{name}: {type(exc).__name__}: {exc}"))
@@ -285,12 +291,24 @@ class JobRunner:
         self._install_logging(str(start.log_level))
         history = start.history
         # room-connect mode when the start command has {"name", "url", "identity"}
-        host = self._host = choose_host(start.room, self.emit, self._on_room_failed)
+        host = self._host = choose_host(
+            start.room, self.emit, self._on_room_failed, deployment=start.deployment
+        )
+        from .shapes import Shapes
+
+        self._shapes = shapes = Shapes(
+            self.send,
+            lambda: None if self._bridge is None else self._bridge.session,
+            history=history,
+            answer_pending=bool(start.answer_pending),
+        )
+        shapes.install()
 
         self._mocks = dict(start.mock_tools or {})
 
         async def before_start(session: Any, agent: Any) -> None:
             self._agent_type = type(agent)
+            shapes.before_start(session)
             if self._settings is not None:
                 self._settings.bind(session, agent)  # the code's values, then the overrides
             if self._bridge is not None:
@@ -305,6 +323,7 @@ class JobRunner:
                 self._apply_mocks()
             if self._bridge is not None:
                 host.after_start(self._bridge, session)
+            shapes.after_start(session)
             if not self._ready_sent:
                 self._ready_sent = True
                 now = time.monotonic()
@@ -336,7 +355,7 @@ class JobRunner:
         framework.install_console(self._bridge)
         bridge = self._bridge
 
-        def on_vad(p: float, speaking: bool) -> None:
+        def on_vad(p: float | None, speaking: bool) -> None:
             self.send(ev_.Vad(probability=p, speaking=speaking))
             bridge.timeline.on_vad(speaking)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import json
 import re
 from pathlib import Path
@@ -45,7 +46,10 @@ def field_names(text: str) -> set[str]:
 
 
 def code_fields(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
+    # a field named after a Python keyword has a trailing underscore (``from_`` is JSON ``from``)
+    return {
+        f.name[:-1] if keyword.iskeyword(f.name[:-1]) else f.name for f in dataclasses.fields(cls)
+    }
 
 
 def protocol_tables() -> tuple[dict[str, set[str]], dict[str, set[str]], set[str], set[str]]:

@@ -91,6 +91,8 @@ async def test_first_job_starts_then_a_spare_is_spawned_once_ready() -> None:
         "room": None,
         "mock_tools": None,
         "settings": {},
+        "deployment": None,
+        "answer_pending": True,
     }
     assert starts(spare) == []  # the spare waits, warm
     assert h.of_type("job_started") == [{"type": "job_started", "pid": first.pid}]
