@@ -174,6 +174,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=20.0)
+    parser.add_argument(
+        "--only", choices=["agentconsole", "livekit console"], help="run one console only"
+    )
     args = parser.parse_args()
     if not os.environ.get("PULSE_SERVER"):
         raise SystemExit("start the rig first: scripts/audio-rig.sh, then . $AUDIO_RIG_DIR/env.sh")
@@ -182,6 +185,8 @@ def main() -> None:
         "agentconsole": f"{Path(python).parent / 'agentconsole'} {AGENT} --no-watch",
         "livekit console": f"{python} {AGENT} console",
     }
+    if args.only:
+        consoles = {args.only: consoles[args.only]}
     work = Path(tempfile.mkdtemp())
     wav = work / "kitchen.wav"
     subprocess.run(

@@ -52,10 +52,26 @@ def sample(pids: dict[str, int], seconds: float, out: Path, tag: str) -> dict[st
         files[name] = f
         runs.append(
             subprocess.Popen(
-                [str(py_spy), "record", "--pid", str(pid), "--duration", str(int(seconds)),
-                 "--rate", "100", "--idle", "--format", "raw", "--output", str(f),
-                 "--threads", "--nonblocking", *NATIVE],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    str(py_spy),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "100",
+                    "--idle",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(f),
+                    "--threads",
+                    "--nonblocking",
+                    *NATIVE,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         )
     for r in runs:
@@ -63,10 +79,27 @@ def sample(pids: dict[str, int], seconds: float, out: Path, tag: str) -> dict[st
     return files
 
 
-IDLE_FRAMES = ("select ", "epoll", "wait (threading", "_worker (concurrent", "sleep",
-               "poll (", "recv_into", "_wait_for_tstate_lock", "read (", "_do_waitpid",
-               "pthread_cond", "futex", "__GI___poll", "nanosleep", "epoll_wait", "clock_nanosleep",
-               "syscall", "__libc_recv", "__select")
+IDLE_FRAMES = (
+    "select ",
+    "epoll",
+    "wait (threading",
+    "_worker (concurrent",
+    "sleep",
+    "poll (",
+    "recv_into",
+    "_wait_for_tstate_lock",
+    "read (",
+    "_do_waitpid",
+    "pthread_cond",
+    "futex",
+    "__GI___poll",
+    "nanosleep",
+    "epoll_wait",
+    "clock_nanosleep",
+    "syscall",
+    "__libc_recv",
+    "__select",
+)
 
 
 def summarise(path: Path, top: int, seconds: float) -> list[str]:
@@ -108,21 +141,29 @@ def main() -> None:
     out = args.keep or Path(tempfile.mkdtemp())
     out.mkdir(parents=True, exist_ok=True)
     wav = out / "kitchen.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav),
-                    "turn on the kitchen lights"], check=True)
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav), "turn on the kitchen lights"],
+        check=True,
+    )
     sock = out / "tmux.sock"
     tmux = ["tmux", "-S", str(sock)]
-    subprocess.run([*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "p", "-x", "120",
-                    "-y", "40"], check=True)
+    subprocess.run(
+        [*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "p", "-x", "120", "-y", "40"],
+        check=True,
+    )
     rec = Recorder()
     try:
         time.sleep(0.3)
-        shell = int(subprocess.run([*tmux, "display", "-p", "-t", "p", "#{pane_pid}"],
-                                   capture_output=True, text=True).stdout)
+        shell = int(
+            subprocess.run(
+                [*tmux, "display", "-p", "-t", "p", "#{pane_pid}"], capture_output=True, text=True
+            ).stdout
+        )
         exe = Path(sys.executable).parent / "agentconsole"
         watch = "" if args.watch else " --no-watch"
         launched = time.monotonic()
-        subprocess.run([*tmux, "send-keys", "-t", "p", "-l", f"cd {ROOT} && exec {exe} {AGENT}{watch}"])
+        line = f"cd {ROOT} && exec {exe} {AGENT}{watch}"
+        subprocess.run([*tmux, "send-keys", "-t", "p", "-l", line])
         subprocess.run([*tmux, "send-keys", "-t", "p", "Enter"])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -154,7 +195,7 @@ def main() -> None:
                 c0, c1 = cpu0[name], psutil.Process(pids[name]).cpu_times()
                 cpu = 100 * (c1.user + c1.system - c0.user - c0.system) / dt
                 rss = psutil.Process(pids[name]).memory_info().rss / 2**20
-                print(f"\n[{tag}] {name} pid {pids[name]}: CPU {cpu:.1f} % of a core, RSS {rss:.0f} MiB")
+                print(f"\n[{tag}] {name} pid {pids[name]}: CPU {cpu:.1f} %, RSS {rss:.0f} MiB")
                 if f.exists():
                     print("\n".join(summarise(f, args.top, 12 if tag == "turn" else args.idle)))
     finally:
