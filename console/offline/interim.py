@@ -171,6 +171,7 @@ class MoonshineRecognizeStream(stt.RecognizeStream):
                     text, samples = result
                     if text:
                         self._send(stt.SpeechEventType.FINAL_TRANSCRIPT, text, samples)
+                    self._send_usage(samples)
                     for task in dropped:  # aborted within one decoding step
                         with suppress(moonshine.DecodeAborted):
                             await task
@@ -200,6 +201,19 @@ class MoonshineRecognizeStream(stt.RecognizeStream):
             text, samples = await self._decode(frames, abort)
             if text and not abort.is_set():
                 self._send(stt.SpeechEventType.INTERIM_TRANSCRIPT, text, samples)
+
+    def _send_usage(self, samples: int) -> None:
+        """The audio transcribed, for the session's STT metrics (what a non-streaming STT gets
+        from the framework's `StreamAdapter`)."""
+        self._event_ch.send_nowait(
+            stt.SpeechEvent(
+                type=stt.SpeechEventType.RECOGNITION_USAGE,
+                request_id=uuid.uuid4().hex[:12],
+                recognition_usage=stt.RecognitionUsage(
+                    audio_duration=samples / moonshine.SAMPLE_RATE
+                ),
+            )
+        )
 
     def _send(self, kind: stt.SpeechEventType, text: str = "", samples: int = 0) -> None:
         alternatives = []

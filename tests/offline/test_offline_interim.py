@@ -49,7 +49,10 @@ async def test_interims_then_final(vad: Any, moonshine_model: Any) -> None:
     await pusher
     await stream.aclose()
 
-    kinds = [e.type for e in events]
+    usage = [e for e in events if e.type == stt.SpeechEventType.RECOGNITION_USAGE]
+    assert usage and usage[-1].recognition_usage is not None
+    assert usage[-1].recognition_usage.audio_duration > 3.0  # the STT metrics' audio seconds
+    kinds = [e.type for e in events if e.type != stt.SpeechEventType.RECOGNITION_USAGE]
     interims = [e.alternatives[0].text for e in events if e.type == kinds[0].INTERIM_TRANSCRIPT]
     finals = [e.alternatives[0].text for e in events if e.type == kinds[0].FINAL_TRANSCRIPT]
     assert kinds[0] == stt.SpeechEventType.START_OF_SPEECH
