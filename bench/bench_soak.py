@@ -53,7 +53,8 @@ def main() -> None:
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav), text], check=True)
         wavs.append(wav)
     probe_out = work / "probe.jsonl"
-    sent: dict[str, float] = {}
+    # a phrase played again can repeat a frame exactly: keep every stamp, match the latest
+    sent: dict[str, list[float]] = {}
     ready: list[float] = []
     underruns = [0]
     turns: list[str] = []
@@ -81,7 +82,8 @@ def main() -> None:
     def init(self: Any, config: Any, on_mic_frame: Any, *rest: Any, **kw: Any) -> None:
         def stamped(pcm: bytes) -> None:
             if any(pcm):
-                sent.setdefault(hashlib.blake2b(pcm, digest_size=8).hexdigest(), time.monotonic())
+                key = hashlib.blake2b(pcm, digest_size=8).hexdigest()
+                sent.setdefault(key, []).append(time.monotonic())
             on_mic_frame(pcm)
 
         engine_init(self, config, stamped, *rest, **kw)
@@ -117,7 +119,11 @@ def main() -> None:
     after = ready[0]
     blocks = [x for x in lines if "lag" in x and x["t"] >= after]
     arrivals = [x for x in lines if "h" in x and x["t"] >= after]
-    delays = [(a["t"] - sent[a["h"]]) * 1000 for a in arrivals if a["h"] in sent]
+    delays = []
+    for a in arrivals:
+        stamps = [t for t in sent.get(a["h"], []) if t <= a["t"]]
+        if stamps:
+            delays.append((a["t"] - stamps[-1]) * 1000)
     print(f"soak: {args.minutes:g} min, {i} phrases played, {len(turns)} agent turns")
     print(f"load average at start {load0[0]:.1f}, at end {load1[0]:.1f}")
     worst = max((b["lag"] for b in blocks), default=0.0)
