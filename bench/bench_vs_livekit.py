@@ -32,7 +32,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import row
+from _common import pct, row
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENT = ROOT / "examples" / "offline_agent.py"
@@ -174,6 +174,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=20.0)
+    parser.add_argument(
+        "--only", choices=["agentconsole", "livekit console"], help="run one console only"
+    )
     args = parser.parse_args()
     if not os.environ.get("PULSE_SERVER"):
         raise SystemExit("start the rig first: scripts/audio-rig.sh, then . $AUDIO_RIG_DIR/env.sh")
@@ -182,6 +185,8 @@ def main() -> None:
         "agentconsole": f"{Path(python).parent / 'agentconsole'} {AGENT} --no-watch",
         "livekit console": f"{python} {AGENT} console",
     }
+    if args.only:
+        consoles = {args.only: consoles[args.only]}
     work = Path(tempfile.mkdtemp())
     wav = work / "kitchen.wav"
     subprocess.run(
@@ -213,6 +218,16 @@ def main() -> None:
     for key, (label, unit) in labels.items():
         for name in consoles:
             print(row(f"{name:<16} {label}", [r[key] for r in results[name]], unit))
+    if len(consoles) == 2:
+        # one line per figure, for scripts: agentconsole's p50 over LiveKit's p50 (same run);
+        # heard e2e also as a difference, as its target is stated in seconds
+        ours, theirs = results["agentconsole"], results["livekit console"]
+        for key in labels:
+            a, b = pct([r[key] for r in ours], 50), pct([r[key] for r in theirs], 50)
+            print(f"ratio {key} {a / b:.2f}" if b else f"ratio {key} nan")
+        a = pct([r["heard_e2e"] for r in ours], 50)
+        b = pct([r["heard_e2e"] for r in theirs], 50)
+        print(f"diff heard_e2e {a - b:+.3f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """An offline voice agent: no API keys, no network, no GPU.
 
 Pipeline: Silero VAD, Moonshine STT, a scripted LLM that calls tools by rules, espeak-ng TTS
-(all from `pip install 'agentconsole[offline]'`). End of turn is detected from VAD silence.
+(all from `pip install 'agentconsole[offline]'`). End of turn is detected from VAD silence; the
+STT starts transcribing at the first 0.1 s of silence, so the transcript is ready about when the
+VAD's silence window ends.
 
 Run it in the console:   agentconsole examples/offline_agent.py
 Or with LiveKit's CLI:   python examples/offline_agent.py console
@@ -29,7 +31,13 @@ from livekit.agents.vad import VAD
 # them at module level (LiveKit's own console runs prewarm on a worker thread).
 from livekit.plugins import silero
 
-from agentconsole.offline import EspeakTTS, MoonshineSTT, ScriptedLLM, prewarm, vad_turn_detection
+from agentconsole.offline import (
+    EspeakTTS,
+    MoonshineStreamingSTT,
+    ScriptedLLM,
+    prewarm,
+    vad_turn_detection,
+)
 from agentconsole.offline.llm import STORY
 
 PROMPT_FILE = Path(__file__).with_name("prompt.md")
@@ -81,7 +89,8 @@ def build_session(vad: VAD) -> AgentSession[None]:
     """The offline AgentSession (also used by the tests)."""
     return AgentSession(
         vad=vad,
-        stt=MoonshineSTT(),
+        # finals only (no interims: no re-decoding while the user speaks), decoded speculatively
+        stt=MoonshineStreamingSTT(vad=vad, interim_interval=None),
         llm=ScriptedLLM(replies=REPLIES, greeting=GREETING),
         tts=EspeakTTS(),
         **vad_turn_detection(),

@@ -285,6 +285,7 @@ class JobRunner:
         from . import framework
         from .bridge import SessionBridge
         from .hosts import RoomHostError, choose_host
+        from .vad_rate import VadRate
 
         started = time.monotonic()
         phases: dict[str, float] = {}
@@ -354,9 +355,11 @@ class JobRunner:
         self._bridge.enabled = host.bridge_io
         framework.install_console(self._bridge)
         bridge = self._bridge
+        vad_rate = VadRate()
 
         def on_vad(p: float | None, speaking: bool) -> None:
-            self.send(ev_.Vad(probability=p, speaking=speaking))
+            if vad_rate.should_send(p, speaking):  # fewer events in plain silence
+                self.send(ev_.Vad(probability=p, speaking=speaking))
             bridge.timeline.on_vad(speaking)
 
         framework.tap_vad(on_vad)

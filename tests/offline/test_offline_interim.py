@@ -49,7 +49,10 @@ async def test_interims_then_final(vad: Any, moonshine_model: Any) -> None:
     await pusher
     await stream.aclose()
 
-    kinds = [e.type for e in events]
+    usage = [e for e in events if e.type == stt.SpeechEventType.RECOGNITION_USAGE]
+    assert usage and usage[-1].recognition_usage is not None
+    assert usage[-1].recognition_usage.audio_duration > 3.0  # the STT metrics' audio seconds
+    kinds = [e.type for e in events if e.type != stt.SpeechEventType.RECOGNITION_USAGE]
     interims = [e.alternatives[0].text for e in events if e.type == kinds[0].INTERIM_TRANSCRIPT]
     finals = [e.alternatives[0].text for e in events if e.type == kinds[0].FINAL_TRANSCRIPT]
     assert kinds[0] == stt.SpeechEventType.START_OF_SPEECH
@@ -60,3 +63,46 @@ async def test_interims_then_final(vad: Any, moonshine_model: Any) -> None:
     # Interims grow with the utterance and are made of the sentence's words.
     assert len(words(interims[-1])) >= len(words(interims[0]))
     assert set(words(interims[0])) & set(words(SENTENCE)), interims
+
+
+async def _finals(model: MoonshineStreamingSTT, pcm: bytes) -> list[stt.SpeechData]:
+    stream = model.stream()
+    pusher = asyncio.create_task(_push_realtime(stream, pcm))
+    events = [ev async for ev in stream]
+    await pusher
+    await stream.aclose()
+    return [e.alternatives[0] for e in events if e.type == stt.SpeechEventType.FINAL_TRANSCRIPT]
+
+
+@pytest.mark.slow
+async def test_speculative_final_is_the_speech_before_the_silence(
+    vad: Any, moonshine_model: Any
+) -> None:
+    # The speculative decode starts at 0.1 s of silence, so the final it gives covers the
+    # speech plus ~0.1 s; decoded at END_OF_SPEECH it covers the whole 0.55 s silence window.
+    speech = synthesize_pcm("turn on the kitchen lights", sample_rate=RATE)
+    pcm = b"\x00\x00" * (RATE // 2) + speech + b"\x00\x00" * int(RATE * 1.2)
+    spec = await _finals(MoonshineStreamingSTT(vad=vad, interim_interval=None), pcm)
+    late = await _finals(
+        MoonshineStreamingSTT(vad=vad, interim_interval=None, speculate_after=None), pcm
+    )
+    assert len(spec) == 1 and len(late) == 1, (spec, late)
+    assert contains_phrase(spec[0].text, "kitchen lights"), spec
+    assert words(spec[0].text) == words(late[0].text)
+    assert spec[0].end_time < late[0].end_time - 0.3, (spec[0].end_time, late[0].end_time)
+
+
+@pytest.mark.slow
+async def test_speech_after_a_short_pause_drops_the_speculative_final(
+    vad: Any, moonshine_model: Any
+) -> None:
+    # 0.3 s pause: longer than speculate_after (a decode starts), shorter than the VAD's
+    # min_silence_duration (the utterance goes on): the final must hold both halves.
+    first = synthesize_pcm("turn on the kitchen lights", sample_rate=RATE)
+    second = synthesize_pcm("what is the weather in paris", sample_rate=RATE)
+    pause = b"\x00\x00" * int(RATE * 0.3)
+    pcm = b"\x00\x00" * (RATE // 2) + first + pause + second + b"\x00\x00" * int(RATE * 1.2)
+    finals = await _finals(MoonshineStreamingSTT(vad=vad, interim_interval=None), pcm)
+    assert len(finals) == 1, [f.text for f in finals]
+    assert contains_phrase(finals[0].text, "kitchen lights"), finals[0].text
+    assert contains_phrase(finals[0].text, "weather in paris"), finals[0].text
