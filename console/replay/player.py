@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .session_file import AgentClock
+
 __all__ = ["MicSource", "Player"]
 
 _QUIET_END = 1.0  # seconds of a listening agent after the last turn before the replay ends
@@ -62,21 +64,13 @@ class MicSource:
             return self._pos < len(self._buf)
 
 
-class _Live:
-    """What the player knows about the live session (updated from events)."""
+class _Live(AgentClock):
+    """What the player knows about the live session (updated from events, on its own clock)."""
 
     def __init__(self) -> None:
+        super().__init__(start=time.monotonic())
         self.ready = False
         self.exited = False
-        self.finals = 0
-        self.ref = time.monotonic()
-        self.listens = 0
-        self.listens_total = 0
-        self.listening = False
-        self.listening_since = 0.0
-        self.speeches = 0
-        self.speech_started = 0.0
-        self.speaking = False
 
 
 class Player:
@@ -139,25 +133,7 @@ class Player:
                 live.ready = True
             elif kind == "job_exited":
                 live.exited = True
-            elif kind == "user_transcript" and ev.get("final"):
-                live.finals += 1
-                live.ref = now
-                live.listens = live.speeches = 0
-            elif kind == "agent_state":
-                listening = ev.get("state") == "listening"
-                if listening and not live.listening:
-                    live.listens += 1
-                    live.listens_total += 1
-                    live.listening_since = now
-                live.listening = listening
-            elif kind == "agent_speech":
-                if ev.get("state") == "started":
-                    live.speeches += 1
-                    live.speech_started = now
-                    live.speaking = True
-                else:
-                    live.speaking = False
-            else:
+            elif not live.feed(ev, now):
                 return
             self._cond.notify_all()
 
@@ -190,7 +166,7 @@ class Player:
                     return False
                 if live.speeches < speeches:
                     return False
-                return not live.speaking or now - live.speech_started >= offset
+                return not live.speaking or now - (live.speech_started or now) >= offset
 
             return in_speech
 
@@ -201,7 +177,7 @@ class Player:
                 return False
             if not live.listening or live.listens < listens:
                 return False
-            return now - max(live.listening_since, live.ref) >= offset
+            return now - live.listening_base() >= offset
 
         return listening
 
@@ -245,7 +221,7 @@ class Player:
                 and live.finals >= self._final_count
                 and live.listens_total - listens_at_last >= self._end_listens
                 and (self._end_listens == 0 or live.listening)
-                and now - max(live.listening_since, live.ref) >= _QUIET_END
+                and now - live.listening_base() >= _QUIET_END
             )
         )
         self.done.set()

@@ -193,22 +193,29 @@ def build_session(
 # -- the user's side ------------------------------------------------------------------------
 
 
-class _AgentClock:
-    """Follows the agent while walking the events: where a user action falls relative to it."""
+class AgentClock:
+    """Follows the agent through the events: where a user action falls relative to it.
 
-    def __init__(self) -> None:
+    The recorder walks a finished session with it (times from the events' ``t``); the replay
+    player follows a live one (times from its own clock).
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
         self.finals = 0  # user final transcripts so far
-        self.ref_t = 0.0  # time of the last final (or the session start)
+        self.ref_t = start  # time of the last final (or the session start)
         self.listens = 0  # agent -> listening transitions since ref_t
+        self.listens_total = 0  # agent -> listening transitions in the whole session
         self.listening_since: float | None = None
         self.speeches = 0  # agent speech segments started since ref_t
         self.speech_started: float | None = None
         self.speaking = False
         self.listening = False
 
-    def feed(self, ev: dict[str, Any]) -> None:
+    def feed(self, ev: dict[str, Any], t: float | None = None) -> bool:
+        """Take one event (at ``t``, default its ``t`` field); False when it says nothing here."""
         kind = ev.get("type")
-        t = float(ev.get("t") or 0.0)
+        if t is None:
+            t = float(ev.get("t") or 0.0)
         if kind == "user_transcript" and ev.get("final"):
             self.finals += 1
             self.ref_t = t
@@ -217,6 +224,7 @@ class _AgentClock:
             listening = ev.get("state") == "listening"
             if listening and not self.listening:
                 self.listens += 1
+                self.listens_total += 1
                 self.listening_since = t
             self.listening = listening
         elif kind == "agent_speech":
@@ -226,6 +234,14 @@ class _AgentClock:
                 self.speaking = True
             else:
                 self.speaking = False
+        else:
+            return False
+        return True
+
+    def listening_base(self) -> float:
+        """When the current wait began: the agent's last turn to listening, or the last final."""
+        since = self.listening_since if self.listening_since is not None else self.ref_t
+        return max(since, self.ref_t)
 
     def anchor(self, t: float) -> dict[str, Any]:
         """Where ``t`` falls: during the agent's speech (offset into it) or after the agent
@@ -238,18 +254,17 @@ class _AgentClock:
                 offset=round(max(0.0, t - self.speech_started), 3),
             )
         else:
-            since = self.listening_since if self.listening_since is not None else self.ref_t
             base.update(
                 anchor="listening",
                 listens=self.listens,
-                offset=round(max(0.0, t - max(since, self.ref_t)), 3),
+                offset=round(max(0.0, t - self.listening_base()), 3),
             )
         return base
 
 
 def _user_side(events: list[dict[str, Any]], audio_start: float) -> list[dict[str, Any]]:
     """The user's actions in order: speech spans of the microphone, typed turns, commands."""
-    clock = _AgentClock()
+    clock = AgentClock()
     out: list[dict[str, Any]] = []
     speaking_since: float | None = None
     anchor: dict[str, Any] = {}

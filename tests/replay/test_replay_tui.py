@@ -29,7 +29,7 @@ def test_replay_in_the_tui(recording: Path, tmp_path: Path) -> None:
     )
     session = Tmux(tmp_path / "tmux.sock", command)
     try:
-        session.wait_for("ready (pid", timeout=90)
+        session.wait_for("● ready", timeout=90)  # the 80x24 header keeps the state, not the pid
         screen = session.wait_for("The kitchen lights are on.", timeout=120)
         assert "turn_on_lights" in screen
         deadline = time.monotonic() + 60
