@@ -258,6 +258,7 @@ def tap_vad(on_inference: Callable[[float | None, bool], None]) -> None:
     """
     import sys
 
+    from livekit.agents import stt as lkstt
     from livekit.agents import vad as lkvad
 
     original = lkvad.VADStream.__anext__
@@ -269,11 +270,14 @@ def tap_vad(on_inference: Callable[[float | None, bool], None]) -> None:
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         # A non-streaming STT is wrapped in a StreamAdapter that runs its own stream of the
-        # same VAD: same audio, same probabilities. Report only the session's turn-taking one.
+        # same VAD, and a streaming STT may run one too (the offline Moonshine stream does):
+        # same audio, their own speaking state. Report only the session's turn-taking one.
         frame = sys._getframe(1)
         secondary = False
         while frame is not None:
-            if frame.f_globals.get("__name__", "").endswith("stt.stream_adapter"):
+            if frame.f_globals.get("__name__", "").endswith("stt.stream_adapter") or isinstance(
+                frame.f_locals.get("self"), lkstt.RecognizeStream
+            ):
                 secondary = True
                 break
             frame = frame.f_back  # type: ignore[assignment]
