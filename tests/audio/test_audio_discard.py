@@ -80,10 +80,9 @@ def test_speech_over_the_greeting_is_reported(audio_rig: dict[str, str], tmp_pat
         assert discarded["reason"] == "aec_warmup"
         assert "aec_warmup_duration" in discarded["setting"]
         assert started["t"] <= discarded["start"] < started["t"] + 3.0
-        # a real span of the user's speech was withheld; how much of it depends on when the job
-        # got to the queued mic audio (the warm-up is on the framework's wall clock, so under CI
-        # load the span can be cut short: 0.0005 s was seen when the machine was saturated)
-        assert discarded["end"] > discarded["start"]
+        # one span of real speech, inside the warm-up (slivers of 0.3 ms once came from a
+        # second VAD stream's speaking state mixed into the session's)
+        assert discarded["end"] > discarded["start"] + 0.3
         assert discarded["end"] <= started["t"] + 3.5
         screen = session.wait_for("echo-cancellation", timeout=20)
         assert "you spoke during the agent's first 3 s" in screen, screen
