@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import statistics
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -24,3 +26,14 @@ def row(name: str, values: Sequence[float], unit: str = "s") -> str:
         f"p95={pct(values, 95):7.3f}{unit} min={min(values):7.3f}{unit} "
         f"max={max(values):7.3f}{unit} mean={statistics.fmean(values):7.3f}{unit}"
     )
+
+
+def mic_probe_python(work: Path) -> str:
+    """A ``python`` for job processes that runs the mic probe job (``_mic_probe_job.py``), which
+    stamps each microphone frame as the job's audio input receives it."""
+    wrapper = work / "job-python"
+    wrapper.write_text(
+        f'#!/bin/sh\nexec {sys.executable} {Path(__file__).with_name("_mic_probe_job.py")} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return str(wrapper)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import pct, row
+from _common import mic_probe_python, pct, row
 
 from agentconsole.audio import AudioConfig
 from agentconsole.supervisor import HostConfig, Supervisor
@@ -89,12 +89,7 @@ def main() -> None:
         engine_init(self, config, stamped, *rest, **kw)
 
     engine_module.AudioEngine.__init__ = init  # type: ignore[method-assign]
-    wrapper = work / "job-python"
-    wrapper.write_text(
-        f'#!/bin/sh\nexec {sys.executable} {Path(__file__).with_name("_mic_probe_job.py")} "$@"\n'
-    )
-    wrapper.chmod(0o755)
-    config.python = str(wrapper)
+    config.python = mic_probe_python(work)
     supervisor = Supervisor(config, on_event)
     supervisor.start()
     load0 = os.getloadavg()
