@@ -284,6 +284,7 @@ def tap_vad(on_inference: Callable[[float | None, bool], None]) -> None:
         self._agentconsole_secondary = secondary
         self._agentconsole_speaking = False
         self._agentconsole_has_probability = False
+        self._agentconsole_last_probability = None
 
     @functools.wraps(original)
     async def tapped(self: Any) -> Any:
@@ -292,18 +293,21 @@ def tap_vad(on_inference: Callable[[float | None, bool], None]) -> None:
             return ev
         kind = ev.type
         has_p = getattr(self, "_agentconsole_has_probability", False)
+        last_p = getattr(self, "_agentconsole_last_probability", None) if has_p else None
+        # A boundary is reported when it happens: Silero sends the inference that decides it
+        # (still flagged with the old state) before the START/END event, and the next
+        # inference can come late under load, after the framework already acted on the end.
         if kind is lkvad.VADEventType.START_OF_SPEECH:
             self._agentconsole_speaking = True
-            if not has_p:  # a VAD with probabilities is drawn from its inferences alone
-                on_inference(None, True)
+            on_inference(last_p, True)
         elif kind is lkvad.VADEventType.END_OF_SPEECH:
             self._agentconsole_speaking = False
-            if not has_p:
-                on_inference(None, False)
+            on_inference(last_p, False)
         elif kind is lkvad.VADEventType.INFERENCE_DONE:
             probability = float(getattr(ev, "probability", 0.0) or 0.0)
             if probability:
                 self._agentconsole_has_probability = True
+            self._agentconsole_last_probability = probability
             speaking = bool(ev.speaking) or bool(getattr(self, "_agentconsole_speaking", False))
             has_p = self._agentconsole_has_probability
             on_inference(probability if has_p else None, speaking)

@@ -168,9 +168,15 @@ def test_aec_on_the_agent_does_not_hear_itself(
     console, _, _ = aec_session
     greeting = console.of_type("agent_turn")[0]
     assert greeting["interrupted"] is False
-    # the user "spoke" only once: the kitchen sentence played into the mic after the greeting
+    # The canceller converges during the greeting's first moments (the echo loop is at 0 dB);
+    # that is what the framework's AEC warm-up is for. Echo heard as speech before the greeting
+    # ended must have been withheld from the STT for that reason, and reported as such.
     speaking = [e for e in console.of_type("user_state") if e["state"] == "speaking"]
-    assert speaking and all(e["t"] > greeting["t"] for e in speaking)
+    assert any(e["t"] > greeting["t"] for e in speaking), "the kitchen sentence was not heard"
+    early = [e for e in speaking if e["t"] < greeting["t"]]
+    warmup = [e for e in console.of_type("user_audio_discarded") if e["reason"] == "aec_warmup"]
+    for e in early:
+        assert any(d["t"] >= e["t"] for d in warmup), (early, warmup)
     finals = [e["text"].lower() for e in console.of_type("user_transcript") if e["final"]]
     # the only thing the user "said" is the kitchen sentence; not the agent's greeting or reply
     assert finals and all("weather" not in t and "done" not in t for t in finals), finals
@@ -195,7 +201,10 @@ def test_recording_has_both_voices_on_their_channels(
         return float(np.sqrt(np.mean(seg**2))) if len(seg) else 0.0
 
     greeting = next(e for e in console.of_type("agent_speech") if e["state"] == "started")["t"]
-    user = next(e for e in console.of_type("user_state") if e["state"] == "speaking")["t"]
+    greeted = console.of_type("agent_turn")[0]["t"]
+    user = next(
+        e for e in console.of_type("user_state") if e["state"] == "speaking" and e["t"] > greeted
+    )["t"]
     # while the agent greets, its channel is loud and the (echo-cancelled) mic is quiet
     assert loud(agent, greeting + 0.5, greeting + 1.5) > 5 * loud(
         mic, greeting + 0.5, greeting + 1.5
