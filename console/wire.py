@@ -6,6 +6,8 @@ from callbacks; ``drain()`` applies back-pressure where a caller wants it.
 
 ``send_from_thread`` is for the job's watchdog thread, which must report while the loop is
 blocked: it writes the frame to the socket itself, under the lock every write takes.
+``send_audio_from_thread`` is for the console's audio thread: a mic frame goes to the socket
+at once instead of waking the io loop a hundred times a second.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Connection:
         self._loop = asyncio.get_running_loop()
         # Every write takes it: the watchdog thread may write to the socket directly.
         self._lock = threading.Lock()
+        # Writes handed to the loop by another thread and not yet made: until they are, every
+        # write goes the same way, so frames keep their order.
+        self._handoffs = 0
 
     @property
     def closed(self) -> bool:
@@ -60,10 +65,61 @@ class Connection:
         with self._lock:
             if self.closed:
                 return
+            if self._handoffs:
+                self._handoffs += 1
+                self._loop.call_soon(self._write_handoff, data)
+                return
             try:
                 self._writer.write(data)
             except (ConnectionError, RuntimeError):
                 self._closed = True
+
+    def _write_handoff(self, data: bytes) -> None:
+        with self._lock:
+            self._handoffs -= 1
+            if self.closed:
+                return
+            try:
+                self._writer.write(data)
+            except (ConnectionError, RuntimeError):
+                self._closed = True
+
+    def _direct(self) -> bool:
+        # the socket may be written to from this thread: nothing is queued before this frame
+        return (
+            self._sock is not None
+            and not self._handoffs
+            and self._writer.transport.get_write_buffer_size() == 0
+        )
+
+    def send_audio_from_thread(self, kind: int, pcm: bytes) -> None:
+        """Send one audio frame from another thread. Never blocks.
+
+        With nothing queued, the frame goes straight to the socket; what the socket does not
+        take (the peer is behind) is handed to the loop, as is every frame after it until the
+        loop has written it.
+        """
+        data = protocol.encode_audio(kind, pcm)
+        with self._lock:
+            if self.closed:
+                return
+            if self._direct():
+                assert self._sock is not None
+                try:
+                    sent = self._sock.send(data)
+                except BlockingIOError:
+                    sent = 0
+                except OSError:
+                    self._closed = True
+                    return
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            self._handoffs += 1
+        try:
+            self._loop.call_soon_threadsafe(self._write_handoff, data)
+        except RuntimeError:  # the loop is closed: this end is done for
+            self._closed = True
 
     def send_from_thread(self, obj: protocol.Event, timeout: float = 2.0) -> None:
         """Send one JSON frame from another thread, even while the loop is blocked.
@@ -76,11 +132,12 @@ class Connection:
         with self._lock:
             if self.closed:
                 return
-            if self._sock is not None and self._writer.transport.get_write_buffer_size() == 0:
+            if self._direct():
                 self._send_all(data, timeout)
                 return
+            self._handoffs += 1
         with contextlib.suppress(RuntimeError):  # the loop is closed: the job is ending
-            self._loop.call_soon_threadsafe(self._write, data)
+            self._loop.call_soon_threadsafe(self._write_handoff, data)
 
     def _send_all(self, data: bytes, timeout: float) -> None:
         # the socket is non-blocking (asyncio's): wait for room when it is full

@@ -36,8 +36,13 @@ def open_engine(
     on_mic_frame: Callable[[bytes], None],
     on_playout: Callable[[float, bool], None],
     on_heard: Callable[[float], None] | None = None,
+    *,
+    mic_on_engine_thread: bool = False,
 ) -> AudioEngine | None:
     """Open the audio engine; callbacks run on the io loop. None (after reporting) if no audio.
+
+    With ``mic_on_engine_thread``, ``on_mic_frame`` is called on the engine's audio thread
+    itself (it must be thread-safe): a hundred loop wake-ups a second fewer.
 
     When a device cannot be opened the engine is opened again without devices: the agent's
     audio is still paced in real time.
@@ -67,7 +72,7 @@ def open_engine(
     for attempt in range(2):
         engine = AudioEngine(
             config,
-            on_mic_frame=mic_frame,
+            on_mic_frame=on_mic_frame if mic_on_engine_thread else mic_frame,
             on_playout=playout,
             on_status=on_status,
             on_heard=heard,
@@ -103,7 +108,12 @@ class LocalAudioRoute:
     async def open(self) -> bool:
         """Open the devices (never fatal: the console runs without audio)."""
         self._engine = open_engine(
-            self._host, self._config, self._send_mic, self._on_playout, self._on_heard
+            self._host,
+            self._config,
+            self._send_mic,
+            self._on_playout,
+            self._on_heard,
+            mic_on_engine_thread=True,
         )
         return True
 
@@ -164,11 +174,12 @@ class LocalAudioRoute:
     # -- internals --------------------------------------------------------------------------
 
     def _send_mic(self, pcm: bytes) -> None:
+        # on the engine's audio thread: reads only, and a thread-safe send
         job = self._job
         if job is not None and job.started and not job.retired and not job.conn.closed:
             if job.blocked.is_set():
                 return  # it would hear stale audio when it wakes up: skip what it cannot take
-            job.conn.send_audio(protocol.KIND_MIC, pcm)
+            job.conn.send_audio_from_thread(protocol.KIND_MIC, pcm)
 
     def _playout(self, job: Job, segment: int, played: float, interrupted: bool) -> None:
         ev = Playout(segment=segment, played=played, interrupted=interrupted)

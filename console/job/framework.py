@@ -52,6 +52,7 @@ __all__ = [
     "configure_participant",
     "warm_turn_detector",
     "warm_up",
+    "skip_close_transcript_wait",
 ]
 
 SUPPORTED = ((1, 3), (1, 8))
@@ -240,6 +241,31 @@ async def run_shutdown_callbacks(ctx: Any, reason: str) -> None:
     callbacks = list(getattr(ctx, "_shutdown_callbacks", []))
     if callbacks:
         await asyncio.gather(*(cb(reason) for cb in callbacks), return_exceptions=True)
+
+
+def skip_close_transcript_wait(session: Any) -> bool:
+    """Let ``session.aclose()`` skip waiting for a last user transcript when none can come.
+
+    On close the framework commits the user's turn: with no final transcript in the last
+    0.5 s it pushes 2 s of silence into the STT and waits up to 2 s for one (both 1.3 and
+    1.8). When the user is not speaking and nothing is transcribed but uncommitted, that wait
+    only delays the exit; the audio recognition is told it is closing, which makes the commit
+    a no-op. Returns True when it was.
+    """
+    activity = getattr(session, "_activity", None)
+    recognition = getattr(activity, "_audio_recognition", None)
+    closing = getattr(recognition, "_closing", None)
+    if not isinstance(closing, asyncio.Event):
+        return False
+    pending = (
+        getattr(recognition, "_speaking", False)
+        or getattr(recognition, "_audio_interim_transcript", "")
+        or getattr(recognition, "_audio_transcript", "")
+    )
+    if pending:
+        return False
+    closing.set()
+    return True
 
 
 def primary_session(ctx: Any) -> Any | None:

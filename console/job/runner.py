@@ -460,6 +460,7 @@ class JobRunner:
                 await entry_task
         session = None if self._bridge is None else self._bridge.session
         if session is not None:
+            framework.skip_close_transcript_wait(session)
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(session.aclose(), timeout=_SESSION_ACLOSE_GRACE)
         if session_end is not None and self._ctx is not None:
