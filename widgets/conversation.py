@@ -6,6 +6,7 @@ import re
 from typing import ClassVar
 
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -148,11 +149,18 @@ class UserTurnView(Static):
         self.update(Content.assemble(*parts))
 
 
-class AgentTurnView(Static):
-    """An agent message: streaming with a cursor, then committed; interruptions marked."""
+class AgentTurnView(Widget):
+    """An agent message: streaming with a cursor, then committed; interruptions marked.
+
+    A long message is shown as a column of chunks, cut at sentence ends every
+    :data:`CHUNK_CHARS` characters. The cuts depend only on the text before them, so while the
+    message streams, the chunks before the last one stay as they are and only the last is
+    re-wrapped and repainted: a frame costs the same at the 50th line as at the first.
+    """
 
     DEFAULT_CSS = """
     AgentTurnView {
+        height: auto;
         border-left: outer $primary;
         padding: 0 1;
         margin: 1 0 0 4;
@@ -160,7 +168,19 @@ class AgentTurnView(Static):
     AgentTurnView.-interrupted {
         border-left: outer $warning;
     }
+    AgentTurnView > .chunk {
+        height: auto;
+    }
     """
+
+    CHUNK_CHARS: ClassVar[int] = 600
+    """Characters after which a chunk ends at the next sentence end or line break."""
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.content = Content("")
+        """The whole message as shown (header line included)."""
+        self._shown: list[Content] = []
 
     def show(self, turn: AgentTurn) -> None:
         """Render ``turn``."""
@@ -190,7 +210,53 @@ class AgentTurnView(Static):
         elif turn.unspoken:
             parts += [(" ⟂", "bold $warning"), (turn.unspoken, "strike $text-muted")]
         self.set_class(turn.interrupted, "-interrupted")
-        self.update(Content.assemble(*parts))
+        self.content = Content.assemble(*parts)
+        self._show_chunks(self.content)
+
+    def compose(self) -> ComposeResult:
+        for piece in self._shown:
+            yield Static(piece, classes="chunk")
+
+    def _show_chunks(self, content: Content) -> None:
+        cuts = chunk_cuts(content.plain, self.CHUNK_CHARS)
+        pieces = content.divide(cuts) if cuts else [content]
+        pieces = [p.rstrip() for p in pieces[:-1]] + pieces[-1:]
+        if not self.is_mounted:  # composed from these when it is
+            self._shown = pieces
+            return
+        chunks = list(self.query_children(".chunk").results(Static))
+        for i, piece in enumerate(pieces):
+            if i < len(chunks):
+                if self._shown[i] != piece:  # only what changed is wrapped again
+                    chunks[i].update(piece)
+                    self._shown[i] = piece
+            else:
+                self.mount(Static(piece, classes="chunk"))
+                self._shown.append(piece)
+        for extra in chunks[len(pieces) :]:
+            extra.remove()
+        del self._shown[len(pieces) :]
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*\s+|\n+")
+_SPACE = re.compile(r"\s+")
+
+
+def chunk_cuts(text: str, size: int) -> list[int]:
+    """Offsets at which to cut ``text`` into chunks of at least ``size`` characters, each at
+    a sentence end or line break (after the whitespace that follows it), or at a space when no
+    sentence ends within ``2 * size``. A cut depends only on the text before it, so the cuts
+    of a growing text never move."""
+    cuts: list[int] = []
+    start = 0
+    while True:
+        match = _SENTENCE_END.search(text, start + size, start + 2 * size)
+        if match is None:  # a long run with no sentence end: cut at a space
+            match = _SPACE.search(text, start + 2 * size)
+        if match is None or match.end() >= len(text):
+            return cuts
+        cuts.append(match.end())
+        start = match.end()
 
 
 class ToolCard(Static, can_focus=True):

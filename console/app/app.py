@@ -46,6 +46,13 @@ FRAME_INTERVAL = 1 / 30
 CONVERSATION_INTERVAL = 0.1
 """Shortest time between two conversation updates: re-wrapping streamed text and relaying the
 pane is the costly part of a frame, so it runs at 10 Hz while the VAD graph keeps 30 Hz."""
+FLOOD_INTERVAL = 0.3
+"""The same while text streams faster than anyone reads (:data:`FLOOD_CHARS_PER_S`): each
+update then scrolls the whole pane, and at 10 Hz those frames would hold back the VAD graph."""
+FLOOD_CHARS_PER_S = 3000
+"""Agent text per second (over the last :data:`FLOOD_WINDOW`) above which the conversation
+updates at :data:`FLOOD_INTERVAL`: about 500 tokens/s, ten times what LLMs stream."""
+FLOOD_WINDOW = 0.3
 MAX_NOTICES_PER_FRAME = 3
 
 PROMPTS = {
@@ -103,6 +110,8 @@ class AgentConsoleApp(App[int]):
         self._pending_items: dict[int, Item] = {}
         self._conversation_due: Timer | None = None
         self._last_conversation = 0.0
+        self._text_arrivals: deque[tuple[float, int]] = deque()
+        self._text_in_window = 0
         self.drains = 0
         """Number of inbox drains (frames caused by events)."""
         self.mocked_tools: set[str] = set()
@@ -225,6 +234,7 @@ class AgentConsoleApp(App[int]):
         if not batch:
             return
         self.drains += 1
+        self._count_text(batch)
         before = self.state.now
         self.state.apply_many(batch)
         if self.state.now > before:
@@ -276,10 +286,30 @@ class AgentConsoleApp(App[int]):
             self.query_one(VadGraph).set_threshold(float(threshold))
             self.query_one("#vad-box").border_subtitle = f"threshold {threshold:g}"
 
+    def _count_text(self, batch: list[dict[str, Any]]) -> None:
+        """Keep the agent text that arrived over the last :data:`FLOOD_WINDOW` seconds."""
+        chars = sum(len(e.get("delta") or "") for e in batch if e.get("type") == "agent_text")
+        if chars:
+            self._text_arrivals.append((time.monotonic(), chars))
+            self._text_in_window += chars
+
+    def _text_recently(self) -> int:
+        arrivals, since = self._text_arrivals, time.monotonic() - FLOOD_WINDOW
+        while arrivals and arrivals[0][0] < since:
+            self._text_in_window -= arrivals.popleft()[1]
+        return self._text_in_window
+
+    @property
+    def conversation_interval(self) -> float:
+        """Seconds between two conversation updates now: :data:`CONVERSATION_INTERVAL`, or
+        :data:`FLOOD_INTERVAL` while agent text floods in."""
+        flooded = self._text_recently() > FLOOD_CHARS_PER_S * FLOOD_WINDOW
+        return FLOOD_INTERVAL if flooded else CONVERSATION_INTERVAL
+
     def _schedule_conversation(self) -> None:
         if self._conversation_due is not None:
             return  # already scheduled; the pending items ride along
-        delay = self._last_conversation + CONVERSATION_INTERVAL - time.monotonic()
+        delay = self._last_conversation + self.conversation_interval - time.monotonic()
         if delay > 0.002:
             self._conversation_due = self.set_timer(delay, self._sync_conversation)
         else:

@@ -33,7 +33,7 @@ async def test_scrub(tmp_path: Path) -> None:
         assert app.cursor == 5.0
         assert kinds(app) == ["AgentTurnView"]  # the greeting only
         greeting = app.query_one(AgentTurnView)
-        assert "Hi!" in str(greeting.render())
+        assert "Hi!" in str(greeting.content)
         await pilot.press("shift+right")  # 10 s: the first turn, its tool, the cut reply
         assert app.cursor == 10.0
         assert kinds(app) == ["AgentTurnView", "UserTurnView", "ToolCard", "AgentTurnView"]

@@ -7,9 +7,10 @@ import threading
 import pytest
 import streams
 from conftest import FakeHost, caught_up, wait_for
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from agentconsole.app import AgentConsoleApp
+from agentconsole.app.app import CONVERSATION_INTERVAL, FLOOD_INTERVAL
 from agentconsole.app.screens import HelpScreen
 from agentconsole.state import AgentTurn, ToolCall, UserTurn
 from agentconsole.widgets import (
@@ -25,13 +26,17 @@ from agentconsole.widgets import (
     UserTurnView,
     VadGraph,
 )
+from agentconsole.widgets.conversation import chunk_cuts
 from agentconsole.widgets.status import echo_label
 
 SIZE = (120, 40)
 
 
 def text_of(widget: object) -> str:
-    """Plain text a widget renders (Static content or a custom render())."""
+    """Plain text a widget renders (Static content, a custom render(), or the whole message
+    of an agent turn, which is shown in chunks)."""
+    if isinstance(widget, AgentTurnView):
+        return str(widget.content)
     render = getattr(widget, "render")  # noqa: B009 - keeps mypy quiet about Widget.render
     return str(render())
 
@@ -403,7 +408,7 @@ async def test_heard_part_is_told_apart_while_playing(app: AgentConsoleApp) -> N
         await wait_for(
             pilot, lambda: "The museum opens at nine." in text_of(app.query_one(AgentTurnView))
         )
-        content = app.query_one(AgentTurnView).render()
+        content = app.query_one(AgentTurnView).content
         plain = str(content)
         start = plain.index(" opens at nine.")
         dim = [s for s in content.spans if s.start <= start < s.end and "muted" in str(s.style)]
@@ -412,3 +417,59 @@ async def test_heard_part_is_told_apart_while_playing(app: AgentConsoleApp) -> N
         assert not [
             s for s in content.spans if s.start <= heard_at < s.end and "muted" in str(s.style)
         ]
+
+
+def test_chunk_cuts_are_sentence_ends_that_never_move() -> None:
+    sentence = "The forecast for tomorrow is clouds, then sun. "
+    text = sentence * 60
+    cuts = chunk_cuts(text, 600)
+    assert cuts and all(text[c - 2 : c] == ". " for c in cuts)
+    assert all(600 <= b - a < 1200 for a, b in zip([0, *cuts], cuts, strict=False))
+    # as the text streams in, a cut once made stays where it is
+    for n in range(1, len(text), 7):
+        assert (
+            chunk_cuts(text[:n], 600)
+            == [c for c in cuts if c < n][: len(chunk_cuts(text[:n], 600))]
+        )
+    # a long run with no sentence end is cut at a space
+    words = " ".join(f"tok{i}" for i in range(1000))
+    assert all(words[c - 1] == " " for c in chunk_cuts(words, 600))
+    assert chunk_cuts("short. text. ", 600) == []
+
+
+async def test_a_long_streaming_message_repaints_only_its_last_chunk(
+    app: AgentConsoleApp,
+) -> None:
+    sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_event({"type": "agent_text", "t": 1.0, "delta": sentence * 15})
+        await wait_for(pilot, lambda: len(app.query(".chunk")) >= 2)
+        view = app.query_one(AgentTurnView)
+        first = view.query(".chunk").first(Static)
+        before = str(first.render())
+        app.feed_event({"type": "agent_text", "t": 1.5, "delta": sentence * 15})
+        await wait_for(pilot, lambda: len(view.query(".chunk")) >= 3)
+        # the first chunk is the same widget, not re-rendered with new text
+        assert view.query(".chunk").first(Static) is first
+        assert str(first.render()) == before
+        assert text_of(view).count("The forecast") == 30
+        app.feed_event(
+            {"type": "agent_turn", "t": 2.0, "text": sentence * 30, "interrupted": False}
+        )
+        await wait_for(pilot, lambda: "▍" not in text_of(view))
+        shown = "".join(str(c.render()) for c in view.query(".chunk").results(Static))
+        assert shown.count("The forecast") == 30 and "▍" not in shown
+
+
+async def test_the_conversation_updates_less_often_while_text_floods_in(
+    app: AgentConsoleApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.conversation_interval == CONVERSATION_INTERVAL
+        app.feed_event({"type": "agent_text", "t": 1.0, "delta": "word " * 60})
+        await wait_for(pilot, lambda: "word" in text_of(app.query_one(AgentTurnView)))
+        assert app.conversation_interval == CONVERSATION_INTERVAL  # 300 chars: a normal pace
+        app.feed_events([{"type": "agent_text", "t": 1.1, "delta": "word " * 50}] * 10)
+        await wait_for(pilot, lambda: app.conversation_interval == FLOOD_INTERVAL)
+        # once the flood stops, the usual pace is back
+        await wait_for(pilot, lambda: app.conversation_interval == CONVERSATION_INTERVAL)
