@@ -168,3 +168,28 @@ def test_nothing_played_is_no_evidence() -> None:
         x = (rng.standard_normal(FRAME) * 3000).astype(np.int16)
         path.capture(x, x)
     assert path.echo is True and path.gain is None  # undecided: still cancelling
+
+
+def test_the_canceller_stops_without_an_echo_path_and_restarts_with_one(
+    voices: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """No echo path: the canceller and its reverse stream stop (idle CPU); when the speaker
+    starts to be heard (headphones unplugged), a fresh canceller takes over and cancels."""
+    agent, _ = voices
+    agent = agent[: len(agent) - len(agent) % FRAME]
+    canceller = EchoCanceller(RATE)
+    canceller.set_delay(0.1)
+    silence = np.zeros(len(agent), np.float32)
+    _run(canceller, agent, silence)  # the agent talks, the mic hears nothing
+    assert canceller.path is not None and canceller.path.echo is False
+    first = canceller._apm
+    assert canceller._idle_canceller
+    # now the mic hears the speaker, 100 ms late at -6 dB
+    delay = int(0.1 * RATE)
+    echo = np.concatenate([np.zeros(delay, np.float32), agent[:-delay]]) * 0.5
+    out = _run(canceller, agent, echo)
+    assert canceller.path.echo is True and canceller.cancelling
+    assert not canceller._idle_canceller and canceller._apm is not first
+    # the fresh canceller converged: the last seconds are far quieter than the echo
+    tail = slice(len(echo) - 3 * RATE, len(echo))
+    assert _rms(out[tail]) < 0.1 * _rms(echo[tail])
