@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import no_audio_env
+from rig_support import no_audio_env
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = str(ROOT / "examples" / "offline_agent.py")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from audio_helpers import tone, write_wav
-from conftest import no_audio_env
+from rig_support import no_audio_env
 
 WAV_MODE = textwrap.dedent(
     """

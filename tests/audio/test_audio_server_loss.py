@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import start_rig, stop_rig
+from rig_support import start_rig, stop_rig
 
 pytestmark = pytest.mark.audio
 

@@ -14,8 +14,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "job"))
 
-SECRET = "rOOm-s3cret-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4"
-KEY = "APIroomtest"
+from room_support import KEY, SECRET  # noqa: E402
 
 AGENT_TEMPLATE = """# the offline example, with the LiveKit server faked at livekit.rtc
 import runpy

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KEY, SECRET
+from room_support import KEY, SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "examples" / "offline_agent.py"

@@ -14,8 +14,8 @@ from typing import Any
 import jwt
 import psutil
 import pytest
-from conftest import KEY, SECRET
 from harness import Headless
+from room_support import KEY, SECRET
 
 from agentconsole.room.options import AGENT_IDENTITY
 

@@ -13,8 +13,8 @@ import fake_rtc
 import jwt
 import numpy as np
 import pytest
-from conftest import KEY, SECRET
 from livekit import rtc
+from room_support import KEY, SECRET
 
 from agentconsole import protocol
 from agentconsole.room.options import AGENT_IDENTITY, RoomConfig

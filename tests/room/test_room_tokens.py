@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import KEY, SECRET
+from room_support import KEY, SECRET
 
 from agentconsole.room.errors import SdkLogFilter, describe_connect_error, redact
 from agentconsole.room.options import AGENT_IDENTITY, RoomConfig, configure_room, read_dotenv

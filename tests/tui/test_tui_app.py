@@ -6,8 +6,8 @@ import threading
 
 import pytest
 import streams
-from conftest import FakeHost, caught_up, wait_for
 from textual.widgets import Input, Static
+from tui_support import FakeHost, caught_up, wait_for
 
 from agentconsole.app import AgentConsoleApp
 from agentconsole.app.app import CONVERSATION_INTERVAL, FLOOD_INTERVAL
@@ -361,7 +361,7 @@ async def test_command_palette_has_every_action(app: AgentConsoleApp, host: Fake
 
 
 async def test_events_before_run_are_kept(host: FakeHost) -> None:
-    from conftest import INFO, frozen_clock
+    from tui_support import INFO, frozen_clock
 
     app = AgentConsoleApp(host, INFO, clock=frozen_clock)
     app.feed_event({"type": "user_transcript", "t": 0.5, "text": "early bird", "final": True})
@@ -372,7 +372,7 @@ async def test_events_before_run_are_kept(host: FakeHost) -> None:
 
 
 async def test_broken_host_does_not_kill_the_ui(host: FakeHost) -> None:
-    from conftest import INFO, frozen_clock
+    from tui_support import INFO, frozen_clock
 
     class Broken:
         def command(self, cmd: dict[str, object]) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INFO, FakeHost, caught_up, frozen_clock, wait_for
 from textual.pilot import Pilot
+from tui_support import INFO, FakeHost, caught_up, frozen_clock, wait_for
 
 from agentconsole.app import AgentConsoleApp, ConsoleInfo
 from agentconsole.audio import AudioConfig

@@ -4,8 +4,8 @@ uninterruptible speech, a VAD with no probability, a realtime model with no loca
 from __future__ import annotations
 
 import streams
-from conftest import FakeHost, caught_up, wait_for
 from test_tui_app import SIZE, conversation_text, text_of
+from tui_support import FakeHost, caught_up, wait_for
 
 from agentconsole.app import AgentConsoleApp
 from agentconsole.state import Marker, SessionState

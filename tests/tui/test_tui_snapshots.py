@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import streams
-from conftest import INFO, FakeHost, caught_up, frozen_clock
 from textual.pilot import Pilot
+from tui_support import INFO, FakeHost, caught_up, frozen_clock
 
 from agentconsole.app import AgentConsoleApp
 

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import caught_up, wait_for
+from tui_support import caught_up, wait_for
 
 from agentconsole.app import AgentConsoleApp
 from agentconsole.app.inspector import InspectorScreen
