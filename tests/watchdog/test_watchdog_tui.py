@@ -4,7 +4,7 @@ agent's loop is blocked."""
 
 from __future__ import annotations
 
-import threading
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -14,6 +14,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 from watchdog_helpers import AGENTS, line_of
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tui"))
+from tui_support import FakeHost
 
 from agentconsole.app import AgentConsoleApp, ConsoleInfo
 from agentconsole.app.screens import CancelToolScreen
@@ -42,18 +45,6 @@ async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float, wh
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.1)
-
-
-class Host:
-    """Records commands (the supervisor's place, for the event-fed tests)."""
-
-    def __init__(self) -> None:
-        self.commands: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-
-    def command(self, cmd: dict[str, Any]) -> None:
-        with self._lock:
-            self.commands.append(dict(cmd))
 
 
 @pytest.fixture
@@ -127,7 +118,7 @@ async def test_the_warning_points_at_the_tool_and_the_vad_graph_marks_the_gap(
 
 
 async def test_an_ongoing_block_says_so_far_and_q_quits_at_once() -> None:
-    host = Host()
+    host = FakeHost()
     app = AgentConsoleApp(host, ConsoleInfo(agent_file="agent.py"))
     async with app.run_test(size=SIZE) as pilot:
         app.feed_event({"type": "job_ready", "pid": 1, "t": 1.0})
@@ -158,7 +149,7 @@ async def test_an_ongoing_block_says_so_far_and_q_quits_at_once() -> None:
 
 
 async def test_i_on_a_stuck_tool_card_offers_to_cancel_it() -> None:
-    host = Host()
+    host = FakeHost()
     app = AgentConsoleApp(host, ConsoleInfo(agent_file="agent.py"))
     where = {**WHERE, "line": 20, "function": "wait", "code": "await parcel.wait()"}
     async with app.run_test(size=SIZE) as pilot:
@@ -208,7 +199,7 @@ async def test_i_on_a_stuck_tool_card_offers_to_cancel_it() -> None:
 
 
 async def test_a_swallowed_error_is_shown_in_the_conversation() -> None:
-    app = AgentConsoleApp(Host(), ConsoleInfo(agent_file="agent.py"))
+    app = AgentConsoleApp(FakeHost(), ConsoleInfo(agent_file="agent.py"))
     where = {**WHERE, "line": 14, "function": "refresh", "code": "raise RuntimeError('x')"}
     async with app.run_test(size=SIZE) as pilot:
         app.feed_event(
