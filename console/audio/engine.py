@@ -46,6 +46,8 @@ FRAME = AUDIO_FRAME_SAMPLES  # 240 samples = 10 ms at 24 kHz
 _STALL_S = 1.0  # no callback for this long on a running stream = the device/server is gone
 _ARM_FRAMES = SAMPLE_RATE // 2  # watch a stream only once it has moved 0.5 s of audio: through
 # the ALSA pulse plugin, streams on a loaded machine often stall 1-2 s right after start
+_XRUN_STALL_S = 5.0  # ... and after an xrun: the plugin's recovery stalls callbacks about 2 s
+_XRUN_RECENT_S = 0.5  # a stall that begins this soon after an xrun is that recovery
 
 
 class AudioEngine:
@@ -96,6 +98,8 @@ class AudioEngine:
         self._nsamp = 0
         self._last_in_cb = 0.0
         self._last_out_cb = 0.0
+        self._last_in_xrun = -math.inf
+        self._last_out_xrun = -math.inf
         self._problem: str | None = None
         self._echo_last: dict[str, Any] = {}
         self.underruns = 0
@@ -286,6 +290,7 @@ class AudioEngine:
         self._in_frames += frames
         if status.input_overflow:
             self.underruns += 1
+            self._last_in_xrun = now
         if self._virtual_in or self._closed:
             return
         pcm = indata[:, 0]
@@ -303,6 +308,7 @@ class AudioEngine:
         self._out_frames += frames
         if status.output_underflow:
             self.underruns += 1
+            self._last_out_xrun = now
         if self._virtual_out or self._closed:
             outdata.fill(0)
             return
@@ -439,7 +445,11 @@ class AudioEngine:
             stream = self._in_stream if kind == "input" else self._out_stream
             last = self._last_in_cb if kind == "input" else self._last_out_cb
             moved = self._in_frames if kind == "input" else self._out_frames
-            if stream is None or moved < _ARM_FRAMES or now - last < _STALL_S:
+            xrun = self._last_in_xrun if kind == "input" else self._last_out_xrun
+            # an xrun (a late callback: a busy machine, the GIL) makes the pulse plugin stall
+            # while it recovers; only a longer silence means the device or server is gone
+            limit = _XRUN_STALL_S if last - xrun < _XRUN_RECENT_S else _STALL_S
+            if stream is None or moved < _ARM_FRAMES or now - last < limit:
                 continue
             name = self._in_name if kind == "input" else self._out_name
             if kind == "input":
