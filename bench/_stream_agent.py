@@ -65,7 +65,8 @@ def voice_like(seconds: float = 3.0) -> bytes:
     wave = sum(np.sin(k * phase) / k for k in (1, 2, 3, 4, 5))
     envelope = 0.4 + 0.6 * np.abs(np.sin(2 * np.pi * (4 / 2) * t))
     signal = 0.25 * wave * envelope / np.max(np.abs(wave))
-    return (signal * 32767).astype(np.int16).tobytes()
+    pcm: bytes = (signal * 32767).astype(np.int16).tobytes()
+    return pcm
 
 
 class FloodLLM(llm.LLM):  # type: ignore[type-arg]  # generic only in newer 1.x
@@ -219,7 +220,9 @@ def prewarm_process(proc: JobProcess) -> None:
 
 
 async def entrypoint(ctx: JobContext) -> None:
-    session = AgentSession(vad=ctx.proc.userdata["vad"], llm=FloodLLM(), tts=ToneTTS())
+    session: AgentSession[Any] = AgentSession(
+        vad=ctx.proc.userdata["vad"], llm=FloodLLM(), tts=ToneTTS()
+    )
     await session.start(agent=Speaker(), room=ctx.room)
     await ctx.connect()
 
