@@ -36,7 +36,7 @@ from livekit.agents.types import (
 from livekit.agents.utils import is_given
 
 from . import moonshine
-from .stt import MoonshineSTT, to_model_input, transcribe_padded
+from .stt import MoonshineSTT, to_model_input, transcribe_padded, transcribe_stable
 
 
 class MoonshineStreamingSTT(MoonshineSTT):
@@ -185,20 +185,22 @@ class MoonshineRecognizeStream(stt.RecognizeStream):
 
     @staticmethod
     async def _decode(
-        frames: list[rtc.AudioFrame], abort: threading.Event | None = None
+        frames: list[rtc.AudioFrame], abort: threading.Event | None = None, *, final: bool = True
     ) -> tuple[str, int]:
-        """Transcribe frames in a worker thread (resampling included, off the event loop)."""
+        """Transcribe frames in a worker thread (resampling included, off the event loop); a
+        final is decoded so that it does not hinge on the segment's first sample."""
+        transcribe = transcribe_stable if final else transcribe_padded
 
         def work() -> tuple[str, int]:
             audio = to_model_input(frames)
-            text = transcribe_padded(audio, abort.is_set if abort is not None else None)
+            text = transcribe(audio, abort.is_set if abort is not None else None)
             return text, audio.size
 
         return await asyncio.to_thread(work)
 
     async def _interim(self, frames: list[rtc.AudioFrame], abort: threading.Event) -> None:
         with suppress(moonshine.DecodeAborted):
-            text, samples = await self._decode(frames, abort)
+            text, samples = await self._decode(frames, abort, final=False)
             if text and not abort.is_set():
                 self._send(stt.SpeechEventType.INTERIM_TRANSCRIPT, text, samples)
 

@@ -103,3 +103,28 @@ async def test_loopback_tts_vad_stt(vad: Any, moonshine_model: Any) -> None:
     for final, sentence in zip(finals, sentences, strict=True):
         assert word_error_rate(final, sentence) <= 0.25, finals
     assert contains_phrase(finals[1], "weather in paris"), finals
+
+
+def test_a_final_does_not_hinge_on_the_first_sample() -> None:
+    """The kitchen-lights sentence as a console session recorded it (the mic channel, 24 kHz,
+    0.7 s before the speech): one Moonshine decode reads it as "Turn on vacation lights." when
+    the segment starts at one phase of a 24 ms cycle; the final decode reads every start
+    right."""
+    import wave
+    from pathlib import Path
+
+    from agentconsole.offline.stt import _resample, transcribe_padded, transcribe_stable
+
+    path = Path(__file__).parent / "data" / "kitchen_recorded.wav"
+    with wave.open(str(path)) as w:
+        rate = w.getframerate()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    once: list[str] = []
+    stable: list[str] = []
+    for lead_ms in range(403, 428):  # 0.7 s of lead in the file: cut to 0.403-0.427 s
+        cut = pcm[int(0.7 * rate) - lead_ms * rate // 1000 :]
+        audio = _resample(cut.copy(), rate).astype(np.float32) / 32768
+        once.append(transcribe_padded(audio))
+        stable.append(transcribe_stable(audio))
+    assert "Turn on vacation lights." in once  # the fixture still shows what is guarded against
+    assert set(stable) == {"Turn on the kitchen lights."}, stable
