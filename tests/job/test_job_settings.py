@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from harness import EXAMPLES, Event, Headless, run_cli
 
+from console.job import framework
+
 pytestmark = pytest.mark.slow
 
 AGENT = str(EXAMPLES / "offline_agent.py")
@@ -46,7 +48,11 @@ def test_set_before_speaking_delays_the_end_of_turn_and_outlives_a_reload(
             what="the settings with the override",
         )
         assert changed["values"]["min_endpointing_delay"] == 2.0
-        code = 'AgentSession(turn_handling={"endpointing": {"min_delay": 2.0}})'
+        # the paste-ready form is the installed framework's own
+        if framework.uses_turn_handling():
+            code = 'AgentSession(turn_handling={"endpointing": {"min_delay": 2.0}})'
+        else:
+            code = "AgentSession(min_endpointing_delay=2.0)"
         assert changed["code"] == [code]
 
         metrics = _spoken_turn_metrics(console)
