@@ -56,7 +56,7 @@ def main() -> None:
     # a phrase played again can repeat a frame exactly: keep every stamp, match the latest
     sent: dict[str, list[float]] = {}
     ready: list[float] = []
-    underruns = [0]
+    underruns = [0, 0]  # speaker underflows, mic overflows
     turns: list[str] = []
 
     def on_event(ev: dict[str, Any]) -> None:
@@ -65,6 +65,7 @@ def main() -> None:
             ready.append(time.monotonic())
         elif kind == "audio" and ev.get("underruns") is not None:
             underruns[0] = max(underruns[0], int(ev["underruns"]))
+            underruns[1] = max(underruns[1], int(ev.get("overflows") or 0))
         elif kind == "agent_turn":
             turns.append(str(ev.get("text", ""))[:40])
 
@@ -131,7 +132,7 @@ def main() -> None:
         print(f"  {b['lag'] * 1000:5.0f} ms at +{b['t'] - after:6.1f} s  {where}")
     print(row("mic frame -> job audio input", delays, "ms"))
     print(f"mic p99 {pct(delays, 99):.2f} ms")
-    print(f"underruns {underruns[0]}")
+    print(f"underruns {underruns[0]} (speaker), overflows {underruns[1]} (mic)")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ baseline. The agent replies again and again: its LLM streams ``--tokens`` tokens
 so it speaks for the whole run while the conversation pane is flooded. From ``job_ready`` for
 ``--minutes``, each run reports:
 
-* underruns: the console's count (the ``audio`` events in ``events.jsonl``: PortAudio input
-  overflows plus output underflows), and when each one came;
+* underruns and overflows: the console's counts (the ``audio`` events in ``events.jsonl``:
+  PortAudio output underflows, the speaker's, and input overflows, the mic's), and when each
+  one came;
 * speech: seconds the TTS pushed, seconds played by the console's own ``agent_speech`` count,
   seconds heard on the speaker's monitor (``parecord``, 10 ms blocks above -40 dBFS), and the
   silent gaps inside the speech there: under 0.25 s is a dropout, longer ones are the pauses
@@ -66,7 +67,9 @@ class Run:
     mode: str
     seconds: float = 0.0
     underruns: int = 0
+    overflows: int = 0
     underrun_times: list[float] = field(default_factory=list)
+    overflow_times: list[float] = field(default_factory=list)
     pushed: float = 0.0
     played: float = 0.0
     replies: int = 0
@@ -270,17 +273,19 @@ def run_mode(mode: str, args: argparse.Namespace, minutes: float) -> Run:
     ready_mono = t0  # job_ready was seen within ~0.2 s of t0
     events = read_events(rec / "events.jsonl")
     lo, hi = ready_t, ready_t + out.seconds
-    last = 0
+    last = {"underruns": 0, "overflows": 0}
+    times = {"underruns": out.underrun_times, "overflows": out.overflow_times}
     for ev in events:
-        if ev.get("type") == "audio" and isinstance(ev.get("underruns"), int):
-            n = int(ev["underruns"])  # type: ignore[call-overload]
-            if n > last:
-                out.underrun_times.append(float(ev["t"]) - ready_t)  # type: ignore[arg-type]
-            last = max(last, n)
+        for key in ("underruns", "overflows") if ev.get("type") == "audio" else ():
+            if isinstance(ev.get(key), int):
+                n = int(ev[key])  # type: ignore[call-overload]
+                if n > last[key]:
+                    times[key].append(float(ev["t"]) - ready_t)  # type: ignore[arg-type]
+                last[key] = max(last[key], n)
         problem = ev.get("problem") if ev.get("type") == "audio" else None
         if problem and not any(problem == p for _, p in out.problems):
             out.problems.append((float(ev["t"]) - ready_t, str(problem)))  # type: ignore[arg-type]
-    out.underruns = last
+    out.underruns, out.overflows = last["underruns"], last["overflows"]
     for ev in events:
         t = float(ev.get("t", 0.0))  # type: ignore[arg-type]
         if not lo <= t <= hi:
@@ -317,12 +322,13 @@ def run_mode(mode: str, args: argparse.Namespace, minutes: float) -> Run:
 
 def report(run: Run) -> None:
     name = f"{run.mode:<8}"
-    when = ", ".join(f"{t:.0f}" for t in run.underrun_times[:10])
     print(f"{name} measured {run.seconds:.0f} s from job_ready")
-    print(
-        f"{name} underruns (input overflows + output underflows)   {run.underruns}"
-        + (f"  at +{when} s" if when else "")
-    )
+    for what, count, times in (
+        ("underruns (speaker, output underflows)", run.underruns, run.underrun_times),
+        ("overflows (mic, input overflows)      ", run.overflows, run.overflow_times),
+    ):
+        when = ", ".join(f"{t:.0f}" for t in times[:10])
+        print(f"{name} {what}   {count}" + (f"  at +{when} s" if when else ""))
     dropouts = [g for g in run.gaps if g < 0.25]
     pauses = [g for g in run.gaps if g >= 0.25]
     print(

@@ -342,6 +342,9 @@ class Audio(Event):
     aec: bool | None = None
     level: float | None = None
     underruns: int | None = None
+    """Speaker xruns so far (output underflows)."""
+    overflows: int | None = None
+    """Microphone xruns so far (input overflows)."""
     problem: str | None = None
     # barge-in / echo indicator (issue 14): None when no echo path is heard or not yet measured
     echo_db: float | None = None

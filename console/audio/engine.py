@@ -103,7 +103,9 @@ class AudioEngine:
         self._problem: str | None = None
         self._echo_last: dict[str, Any] = {}
         self.underruns = 0
-        """Device xruns: PortAudio input overflows plus output underflows."""
+        """Speaker xruns: PortAudio output underflows (the speaker ran dry: a click or gap)."""
+        self.overflows = 0
+        """Microphone xruns: PortAudio input overflows (captured audio was lost)."""
         self.in_latency = 0.0
         """Input stream latency reported by PortAudio (seconds; 0 for the virtual mic)."""
         self.out_latency = 0.0
@@ -229,6 +231,7 @@ class AudioEngine:
             "aec": self._apm is not None and self._apm.echo and not self._virtual_out,
             "level": level,
             "underruns": self.underruns,
+            "overflows": self.overflows,
             "problem": self._problem,
             **self._echo_status(),
         }
@@ -289,7 +292,7 @@ class AudioEngine:
         self._last_in_cb = now
         self._in_frames += frames
         if status.input_overflow:
-            self.underruns += 1
+            self.overflows += 1
             self._last_in_xrun = now
         if self._virtual_in or self._closed:
             return
