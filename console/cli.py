@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__
+from . import __version__, gcpolicy
 
 __all__ = ["main"]
 
@@ -344,7 +344,7 @@ def main(
     settings = _check_settings(assignments)
     wav = _check_wav(input_wav)
     _check_devices(input_device, output_device, no_audio)
-    from .audio import AudioConfig
+    from .audio import TUI_OUTPUT_LATENCY, AudioConfig
     from .supervisor import HostConfig
 
     audio = AudioConfig(
@@ -357,6 +357,8 @@ def main(
         use_output_device=not no_audio and (not headless or output_device is not None),
         # Headless output is for scripts: the mic level is not worth 10 lines a second there.
         status_hz=0.0 if headless else 10.0,
+        # the TUI shares the GIL with the audio callbacks: the speaker gets a larger buffer
+        output_latency=None if headless else TUI_OUTPUT_LATENCY,
     )
     config = HostConfig(
         agent_file=agent,
@@ -398,6 +400,7 @@ def main(
     if headless:
         from .headless import run_headless
 
+        gcpolicy.apply()
         code = run_headless(config, turns_only=turns, turn_timeout=timeout)
     else:
         code = _run_tui(config)
@@ -471,6 +474,7 @@ def _run_tui(config: Any) -> int:
                 app.call_from_thread(app.exit, supervisor.exit_code)
 
         threading.Thread(target=close_with_supervisor, daemon=True).start()
+        gcpolicy.apply()
         try:
             code = app.run()
         finally:

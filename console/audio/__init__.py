@@ -5,7 +5,7 @@ Importing this package does not import sounddevice or livekit; they load on firs
 
 from __future__ import annotations
 
-from .config import DEFAULT_LATENCY, AudioConfig
+from .config import DEFAULT_LATENCY, TUI_OUTPUT_LATENCY, AudioConfig
 from .devices import (
     DeviceInfo,
     format_device_table,
@@ -19,6 +19,7 @@ from .wavfile import load_wav
 
 __all__ = [
     "DEFAULT_LATENCY",
+    "TUI_OUTPUT_LATENCY",
     "AudioConfig",
     "AudioEngine",
     "AudioError",

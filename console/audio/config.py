@@ -6,14 +6,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_LATENCY", "AudioConfig"]
+__all__ = ["DEFAULT_LATENCY", "TUI_OUTPUT_LATENCY", "AudioConfig"]
 
 DEFAULT_LATENCY = 0.05
-"""Suggested PortAudio latency in seconds for both streams.
+"""Suggested PortAudio latency in seconds for both streams (the TUI gives the speaker more:
+:data:`TUI_OUTPUT_LATENCY`).
 
 Measured on the PulseAudio rig (research/audio-rig.md): ``"low"`` (8 ms) produced ALSA
 underruns, 20 ms gave a 25 ms loop; 50 ms leaves room for the GIL being held by a busy Textual
 repaint (the callbacks are Python) while keeping the mic->speaker loop well under 100 ms.
+"""
+
+
+TUI_OUTPUT_LATENCY = 0.1
+"""The speaker's suggested latency when the TUI runs, in seconds.
+
+The callbacks are Python, and in the TUI they share the GIL with Textual's main thread, which
+holds it in bursts: under a flood of text (2,000 tokens/s) callbacks came up to 66 ms apart
+even with the collector's pauses bounded (console/gcpolicy.py), so a 50 ms speaker buffer
+still underran twice in five minutes, and every underrun costs the pulse plugin's ~2 s
+recovery stall. With 100 ms: none (``bench/bench_tui_soak.py``). Headless runs keep 50 ms.
 """
 
 
@@ -44,6 +56,8 @@ class AudioConfig:
     """Open a playback device. False: agent audio is paced in real time and discarded."""
     latency: float | str = DEFAULT_LATENCY
     """PortAudio suggested latency: seconds, or ``"low"`` / ``"high"``."""
+    output_latency: float | str | None = None
+    """The speaker's suggested latency, if not ``latency`` (the TUI: :data:`TUI_OUTPUT_LATENCY`)."""
     muted: bool = False
     """Start muted (mic frames are silence)."""
     prebuffer: float = 0.06

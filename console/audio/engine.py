@@ -271,6 +271,9 @@ class AudioEngine:
         sd = self._sd
         cls = sd.InputStream if kind == "input" else sd.OutputStream
         cb = self._in_cb if kind == "input" else self._out_cb
+        latency = self.config.latency
+        if kind == "output" and self.config.output_latency is not None:
+            latency = self.config.output_latency
         try:
             return cls(
                 samplerate=SAMPLE_RATE,
@@ -278,7 +281,7 @@ class AudioEngine:
                 dtype="int16",
                 device=dev.index,
                 blocksize=0,  # let the host API choose: fixed sizes stalled the pulse plugin
-                latency=self.config.latency,
+                latency=latency,
                 callback=cb,
             )
         except (sd.PortAudioError, ValueError) as exc:

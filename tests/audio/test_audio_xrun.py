@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from audio_helpers import pcm16, tone
 
-from agentconsole.audio import AudioConfig
+from agentconsole.audio import DEFAULT_LATENCY, TUI_OUTPUT_LATENCY, AudioConfig
 
 pytestmark = [pytest.mark.audio, pytest.mark.usefixtures("audio_rig")]
 
@@ -54,3 +54,18 @@ def test_an_xrun_stall_keeps_the_speaker(make_engine: Any) -> None:
     assert problems == [], problems
     assert [p[1:] for p in c.playouts] == [(6.0, False)]
     assert engine.status()["output"] == "vspeaker"
+
+
+def test_the_tui_speaker_buffer_is_larger_than_the_mic_buffer(make_engine: Any) -> None:
+    """The TUI gives the speaker ``TUI_OUTPUT_LATENCY`` (Textual's main thread holds the GIL in
+    bursts the 50 ms buffer cannot ride out): PortAudio opens it with that latency, and the
+    microphone keeps the default, so the mic path stays as quick."""
+    engine, _ = make_engine(
+        AudioConfig(
+            input_device="vmic", output_device="vspeaker", output_latency=TUI_OUTPUT_LATENCY
+        )
+    )
+    engine.start()
+    assert engine.out_latency >= TUI_OUTPUT_LATENCY * 0.9, engine.out_latency
+    assert engine.in_latency < TUI_OUTPUT_LATENCY * 0.9, engine.in_latency
+    assert engine.in_latency >= DEFAULT_LATENCY * 0.9, engine.in_latency
