@@ -21,7 +21,7 @@ The policy, applied once the console has started:
 
 The price: a frozen object that later becomes unreachable inside a reference cycle is not
 freed (objects freed by reference counting, most of them, are). In the console that is a
-dialog that was open while a flood of text froze the heap: up to about 0.4 MB each.
+dialog that was open while a flood of text froze the heap: up to about 0.5 MB each.
 
 The collector's pauses bounded, Textual's main thread still holds the GIL in other bursts;
 the TUI also gives the speaker a larger buffer (``audio.TUI_OUTPUT_LATENCY``).

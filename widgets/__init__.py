@@ -12,6 +12,7 @@ from agentconsole.widgets.conversation import (
     ToolCard,
     UserTurnView,
 )
+from agentconsole.widgets.footer import KeyFooter
 from agentconsole.widgets.latency import LatencyPanel
 from agentconsole.widgets.logs import LogsPane
 from agentconsole.widgets.settings import SettingsPanel
@@ -25,6 +26,7 @@ __all__ = [
     "CrashView",
     "ErrorLineView",
     "HeaderBar",
+    "KeyFooter",
     "LatencyPanel",
     "LogsPane",
     "MarkerView",

@@ -30,6 +30,7 @@ from agentconsole.state import CommandSink, ConsoleInfo, Item, SessionState, Too
 from agentconsole.widgets import (
     ConversationView,
     HeaderBar,
+    KeyFooter,
     LatencyPanel,
     LogsPane,
     SessionPanel,
@@ -176,7 +177,7 @@ class AgentConsoleApp(App[int]):
                     yield SettingsPanel(id="settings")
         with Vertical(id="prompt-bar"):
             yield Input(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self) -> None:
         """Below 120 columns the footer goes compact and drops the palette key (ctrl+p still
