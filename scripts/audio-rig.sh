@@ -43,7 +43,7 @@ if [ "$ACTION" = stop ]; then stop_rig; exit 0; fi
 [ "$ACTION" = start ] || { echo "usage: $0 [start|stop]" >&2; exit 2; }
 
 if ! command -v pulseaudio >/dev/null || ! command -v pactl >/dev/null \
-   || ! ldconfig -p | grep -q libportaudio.so.2 || [ ! -e "$PULSE_PLUGIN" ]; then
+   || ! ldconfig -p | grep libportaudio.so.2 >/dev/null || [ ! -e "$PULSE_PLUGIN" ]; then
   if [ -n "${AUDIO_RIG_NO_INSTALL:-}" ]; then
     echo "audio-rig: pulseaudio/pulseaudio-utils/libportaudio2/libasound2-plugins missing" >&2
     exit 3

@@ -12,7 +12,7 @@ VENV=${AGENTCONSOLE_VENV:-.venv}
 PY=${PYTHON:-python3}
 
 packages=()
-ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || packages+=(libportaudio2)
+ldconfig -p 2>/dev/null | grep libportaudio.so.2 >/dev/null || packages+=(libportaudio2)
 if [ "${1:-}" = "--test" ]; then
   command -v pulseaudio >/dev/null || packages+=(pulseaudio)
   command -v pactl >/dev/null || packages+=(pulseaudio-utils)

@@ -40,16 +40,15 @@ def test_three_barge_ins_with_echo_cancellation(audio_rig: dict[str, str], tmp_p
     try:
         console.wait_type("job_ready", timeout=90)
         greeting = console.wait_for(lambda e: e["type"] == "agent_turn", 60, "the greeting")
-        mark = greeting["t"]
+        mark = greeting
         for n in range(3):
-            console.wait_for(
-                lambda e, m=mark: (
-                    e["type"] == "agent_state" and e["state"] == "listening" and e["t"] > m
-                ),
+            listening = console.wait_after(
+                mark,
+                lambda e: e["type"] == "agent_state" and e["state"] == "listening",
                 60,
                 "the agent to listen",
             )
-            start = console.events[-1]["t"]
+            start = listening["t"]
             console.send(cmd="say", text=LONG)
             spoken: list[str] = []
 
@@ -78,7 +77,7 @@ def test_three_barge_ins_with_echo_cancellation(audio_rig: dict[str, str], tmp_p
                 60,
                 "the reply",
             )
-            mark = reply["t"]
+            mark = reply
         audio = console.of_type("audio")
         assert audio[-1]["aec"] is True
         # the rig has no echo path, and the console found none

@@ -81,6 +81,27 @@ class Headless:
             if predicate(ev):
                 return ev
 
+    def wait_after(
+        self,
+        mark: Event,
+        predicate: Callable[[Event], bool],
+        timeout: float = 60.0,
+        what: str = "",
+    ) -> Event:
+        """Return the first event matching ``predicate`` that arrived after ``mark``.
+
+        Arrival order, not the ``t`` stamp: two events sent in one step (a reply's
+        ``agent_turn`` and the ``agent_state`` that follows it) can carry the same ``t``.
+        """
+        with self._lock:
+            position = next(i for i, ev in enumerate(self.events) if ev is mark)
+            before = {id(ev) for ev in self.events[: position + 1]}
+
+        def arrived_later(ev: Event) -> bool:
+            return id(ev) not in before and predicate(ev)
+
+        return self.wait_for(arrived_later, timeout, what)
+
     def wait_type(self, type_: str, timeout: float = 60.0, **fields: Any) -> Event:
         def match(ev: Event) -> bool:
             return ev["type"] == type_ and all(ev.get(k) == v for k, v in fields.items())

@@ -21,10 +21,9 @@ def test_quit_while_nothing_is_pending_closes_the_session(kitchen_wav: Path) -> 
         reply = console.wait_for(
             lambda e: e["type"] == "agent_turn" and e["t"] > turn["t"], 120, "the reply"
         )
-        console.wait_for(
-            lambda e: (
-                e["type"] == "agent_state" and e["state"] == "listening" and e["t"] > reply["t"]
-            ),
+        console.wait_after(
+            reply,
+            lambda e: e["type"] == "agent_state" and e["state"] == "listening",
             30,
             "listening",
         )

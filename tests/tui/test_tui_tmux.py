@@ -95,8 +95,10 @@ def tmux(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
 def test_a_user_session_in_a_real_terminal(tmux: tuple[Tmux, Path]) -> None:
     session, after = tmux
     # 80x24: the header keeps the job state, the audio/text mode and the active agent (the
-    # file name goes first), the footer every key up to Quit
-    screen = session.wait_for("OfflineAssistant", timeout=90)
+    # file name goes first), the footer every key up to Quit. The agent is named as the session
+    # starts, a moment before the job reports ready: wait for both.
+    session.wait_for("OfflineAssistant", timeout=90)
+    screen = session.wait_for("● ready", timeout=60)
     header, footer = screen.splitlines()[0], screen.rstrip().splitlines()[-1]
     assert "● ready" in header and "local" in header and "♪ audio" in header
     assert "in kitchen.wav (WAV)" in header  # the input the console really uses
