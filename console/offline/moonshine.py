@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -110,6 +110,14 @@ class _DecoderShape:
     head_dim: int
 
 
+class Transcript(NamedTuple):
+    """One decode's text and confidence: the mean log-probability of its tokens (end mark
+    included), 0 for certain, more negative for less sure."""
+
+    text: str
+    confidence: float
+
+
 class MoonshineModel:
     """The encoder/decoder ORT sessions and the greedy decoding loop."""
 
@@ -154,20 +162,29 @@ class MoonshineModel:
         `should_abort` is polled between decoding steps (~0.1 s apart); when it returns True
         the decode stops and `DecodeAborted` is raised.
         """
+        return self.transcribe_scored(audio, should_abort=should_abort).text
+
+    def transcribe_scored(
+        self, audio: npt.NDArray[np.float32], *, should_abort: Callable[[], bool] | None = None
+    ) -> Transcript:
+        """As :meth:`transcribe`, with the decode's confidence (see :class:`Transcript`)."""
         if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing a model could read
-            return ""
+            return Transcript("", 0.0)
         with self._lock:  # ORT sessions are thread-safe, but two decodes would halve speed
-            return self.tokenizer.decode(self._generate(audio, should_abort))
+            tokens, log_prob = self._generate(audio, should_abort)
+        return Transcript(self.tokenizer.decode(tokens), log_prob / max(1, len(tokens) - 1))
 
     def _generate(
         self, audio: npt.NDArray[np.float32], should_abort: Callable[[], bool] | None
-    ) -> list[int]:
+    ) -> tuple[list[int], float]:
+        """Greedy decoding: the tokens, and the sum of their log-probabilities."""
         max_len = max(8, int(audio.size / SAMPLE_RATE * _MAX_TOKENS_PER_SECOND))
         hidden = self._encoder.run(None, {"input_values": audio[np.newaxis, :]})[0]
         s = self._shape
         empty = np.zeros((0, s.heads, 1, s.head_dim), dtype=np.float32)
         cache: dict[str, Any] = dict.fromkeys(self._cache_names, empty)
         tokens = [_START_TOKEN]
+        log_prob = 0.0
         input_ids = np.array([[_START_TOKEN]], dtype=np.int64)
         for step in range(max_len):
             if should_abort is not None and should_abort():
@@ -182,7 +199,10 @@ class MoonshineModel:
                     **cache,
                 },
             )
-            token = int(logits[0, -1].argmax())
+            last = logits[0, -1]
+            token = int(last.argmax())
+            # log-softmax of the chosen token, computed stably from the largest logit
+            log_prob -= float(np.log(np.exp(last - last[token]).sum()))
             tokens.append(token)
             if token == _EOS_TOKEN:
                 break
@@ -191,7 +211,7 @@ class MoonshineModel:
             for name, value in zip(self._present_to_past, present, strict=True):
                 if not use_cache or ".decoder." in name:
                     cache[name] = value
-        return tokens
+        return tokens, log_prob
 
 
 def _decoder_shape(session: onnxruntime.InferenceSession) -> _DecoderShape:

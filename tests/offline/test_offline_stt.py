@@ -128,3 +128,22 @@ def test_a_final_does_not_hinge_on_the_first_sample() -> None:
         stable.append(transcribe_stable(audio))
     assert "Turn on vacation lights." in once  # the fixture still shows what is guarded against
     assert set(stable) == {"Turn on the kitchen lights."}, stable
+
+
+def test_two_agreeing_decodes_that_are_unsure_get_a_third() -> None:
+    """The sentence spoken over the agent in a barge-in test (the STT's own 16 kHz segment).
+    Cut 1 ms apart, single decodes read "vacation" for 9 of 40 cuts, and at some cuts the
+    two decodes 5 ms apart both read it, less sure than the third reads it right; a
+    majority vote of the three got 4 of these 30 cuts wrong. The final decode reads all."""
+    import wave
+    from pathlib import Path
+
+    from agentconsole.offline.stt import transcribe_padded, transcribe_stable
+
+    with wave.open(str(Path(__file__).parent / "data" / "kitchen_barge_in.wav")) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+    # the fixture still shows what is guarded against: cut 1 ms in, the first two decodes agree
+    assert transcribe_padded(audio[16:]) == transcribe_padded(audio[16 + 80 :])
+    assert transcribe_padded(audio[16:]) == "Turn on vacation lights."
+    stable = [transcribe_stable(audio[ms * 16 :]) for ms in range(30)]
+    assert set(stable) == {"Turn on the kitchen lights."}, stable
