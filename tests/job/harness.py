@@ -111,6 +111,13 @@ class Headless:
     def after(self, t: float, *types: str) -> list[Event]:
         return [e for e in self.of_type(*types) if e["t"] > t]
 
+    def since(self, mark: Event, *types: str) -> list[Event]:
+        """Events of ``types`` that arrived after ``mark`` (arrival order: events sent in one
+        step can carry the same ``t``)."""
+        with self._lock:
+            position = next(i for i, ev in enumerate(self.events) if ev is mark)
+            return [e for e in self.events[position + 1 :] if e["type"] in types]
+
     def tail(self, n: int = 15) -> str:
         with self._lock:
             evs = [e for e in self.events if e["type"] not in ("vad", "audio")][-n:]

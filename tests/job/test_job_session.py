@@ -105,19 +105,20 @@ def test_tool_call_started_then_ended(session: Headless) -> None:
 
 
 def test_agent_text_streams_before_the_turn(session: Headless) -> None:
-    tool_end = session.of_type("tool_ended")[0]["t"]
-    turn = next(e for e in _turns(session) if e["t"] > tool_end)
-    deltas = [e for e in session.after(tool_end, "agent_text") if e["t"] <= turn["t"]]
+    tool_end = session.of_type("tool_ended")[0]
+    # the reply's first delta can carry the tool_ended's own t: arrival order, not t
+    after_tool = session.since(tool_end, "agent_text", "agent_turn")
+    turn_at = next(i for i, e in enumerate(after_tool) if e["type"] == "agent_turn")
+    turn = after_tool[turn_at]
+    deltas = after_tool[:turn_at]
     assert len(deltas) >= 3
     assert "".join(d["delta"] for d in deltas).strip() == turn["text"].strip()
-    assert any(
-        e["state"] == "speaking" for e in session.of_type("agent_state") if e["t"] > tool_end
-    )
+    assert any(e["state"] == "speaking" for e in session.since(tool_end, "agent_state"))
 
 
 def test_metrics_for_the_spoken_turn(session: Headless) -> None:
-    tool_end = session.of_type("tool_ended")[0]["t"]
-    metrics = session.after(tool_end, "metrics")[0]
+    tool_end = session.of_type("tool_ended")[0]
+    metrics = session.since(tool_end, "metrics")[0]
     assert metrics["transcription_delay"] is not None and metrics["transcription_delay"] > 0
     assert metrics["llm_ttft"] is not None and metrics["e2e"] is not None
 

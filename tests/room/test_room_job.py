@@ -56,7 +56,7 @@ def test_job_joins_the_room_and_events_flow(fake_agent: Path, room_env: dict[str
             timeout=30,
             what="the agent's answer",
         )
-        texts = [e["delta"] for e in console.of_type("agent_text") if e["t"] > ended["t"]]
+        texts = [e["delta"] for e in console.since(ended, "agent_text")]
         assert "".join(texts).strip().startswith(turn["text"].split(".")[0])
         console.wait_type("agent_state", timeout=30, state="listening")
         # no process of the console's tree has the secret on its command line
