@@ -280,7 +280,11 @@ class AudioEngine:
                 channels=1,
                 dtype="int16",
                 device=dev.index,
-                blocksize=0,  # let the host API choose: fixed sizes stalled the pulse plugin
+                # The mic in 20 ms blocks: with the host's choice (blocksize 0) PortAudio's ALSA
+                # loop polls far more often and cost 2.5 times the CPU; 10 ms blocks came out
+                # stretched through the pulse plugin (docs/audio.md, "Latency"). The speaker
+                # keeps the host's choice: fixed sizes stalled the pulse plugin there.
+                blocksize=2 * FRAME if kind == "input" else 0,
                 latency=latency,
                 callback=cb,
             )

@@ -37,6 +37,7 @@ from typing import Any
 from .. import events as ev_
 from .. import protocol
 from ..wire import Connection, open_connection
+from . import inline
 
 __all__ = ["main"]
 
@@ -570,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     preload = [name for name in args.preload.split(",") if name]
     loop = asyncio.new_event_loop()
+    inline.install(loop)
     asyncio.set_event_loop(loop)
     code = loop.run_until_complete(_amain(args.fd, preload, args))
     sys.stdout.flush()
