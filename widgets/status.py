@@ -249,6 +249,7 @@ class HeaderBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._layouts: list[tuple[Content, Content]] = [(Content("◆ agentconsole"), Content(""))]
+        self._fields: tuple[object, ...] | None = None
 
     def update_header(
         self,
@@ -266,7 +267,28 @@ class HeaderBar(Widget):
         text_mode: bool | None = None,
         active_agent: str | None = None,
     ) -> None:
-        """Set the fields and repaint. A device of ``None`` is shown as ``off`` (none open)."""
+        """Set the fields and repaint. A device of ``None`` is shown as ``off`` (none open).
+
+        Called for every audio status (10 a second); unchanged fields repaint nothing, which
+        at idle kept the header, the footer and the screen repainting ten times a second.
+        """
+        fields = (
+            agent_file,
+            mode,
+            room,
+            job_state,
+            pid,
+            input_device,
+            output_device,
+            agents_version,
+            muted,
+            recording,
+            text_mode,
+            active_agent,
+        )
+        if fields == self._fields:
+            return
+        self._fields = fields
         sep = (" · ", "$text-muted 60%")
         glyph, style = JOB_STYLES.get(job_state, ("○", "$foreground"))
         job = f"{glyph} {job_state}"

@@ -2,9 +2,10 @@
 
 Threads (none of them is a Textual loop):
 
-* PortAudio's input and output callbacks (device mode). The input callback runs the APM and
-  calls ``on_mic_frame`` directly: the lowest latency, and the supervisor's handler only queues
-  bytes for its socket. The output callback reads the playout queue and feeds the AEC's
+* PortAudio's input and output callbacks (device mode). The input callback runs the APM on
+  each 10 ms frame and calls ``on_mic_frame`` once with the whole block (20 ms from a device,
+  10 ms from the virtual mic) directly: the lowest latency, and the supervisor's handler only
+  queues bytes for its socket. The output callback reads the playout queue and feeds the AEC's
   reverse stream with exactly what it hands to the device.
 * A pacer thread (10 ms, absolute schedule) for the virtual devices: a WAV or silent mic and a
   null speaker that consumes agent audio in real time, so segments finish as if heard.
@@ -309,8 +310,15 @@ class AudioEngine:
         n = pcm.size - pcm.size % FRAME
         self._in_residue = pcm[n:].copy()
         t0 = now - self.in_latency - frames / SAMPLE_RATE
-        for i in range(0, n, FRAME):
+        # processed 10 ms at a time, handed over as one block: the job's per-frame work (the
+        # framework's input path, two resamplers, two VAD streams) is paid once per block,
+        # and the first 10 ms had to wait for the rest of the block anyway
+        block = [
             self._mic_frame(pcm[i : i + FRAME], t0 + i / SAMPLE_RATE, now, device=True)
+            for i in range(0, n, FRAME)
+        ]
+        if block:
+            self._deliver_mic(b"".join(block))
 
     def _out_cb(self, outdata: Any, frames: int, _time: Any, status: Any) -> None:
         now = time.monotonic()
@@ -335,7 +343,8 @@ class AudioEngine:
     # -- shared paths ------------------------------------------------------------------------
     def _mic_frame(
         self, frame: npt.NDArray[np.int16], t_capture: float, arrived: float, device: bool
-    ) -> None:
+    ) -> bytes:
+        """Process, meter and record 10 ms of mic audio; return what the job is to hear."""
         self.capture_time = arrived
         if device and self._apm is not None:
             frame = self._apm.process(frame)
@@ -347,8 +356,11 @@ class AudioEngine:
             frame = np.zeros(FRAME, dtype=np.int16)
         if self._recorder is not None:
             self._recorder.write(MIC, frame, t_capture)
+        return frame.tobytes()
+
+    def _deliver_mic(self, pcm: bytes) -> None:
         try:
-            self._on_mic_frame(frame.tobytes())
+            self._on_mic_frame(pcm)
         except Exception as exc:  # never let a consumer bug kill the audio thread
             self._report(f"on_mic_frame failed: {exc!r}")
 
@@ -379,7 +391,7 @@ class AudioEngine:
                 frame[: len(chunk) // 2] = np.frombuffer(chunk, dtype="<i2")
             else:
                 frame = np.zeros(FRAME, dtype=np.int16)
-            self._mic_frame(frame, t, time.monotonic(), device=False)
+            self._deliver_mic(self._mic_frame(frame, t, time.monotonic(), device=False))
         if self._virtual_out:
             self._played(self._playout.read(FRAME), t)
 

@@ -37,7 +37,7 @@ class WireAudioInput(io.AudioInput):
         self._attached = True
 
     def push(self, pcm: bytes) -> None:
-        """Queue one 10 ms PCM16 frame (dropped while the input is detached)."""
+        """Queue a block of PCM16 mic audio (10 or 20 ms; dropped while the input is detached)."""
         if not self._attached:
             return
         samples = len(pcm) // 2
