@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
-from conftest_speech import speak
+from conftest_speech import MIC_GAIN, speak
 from harness import EXAMPLES, Event, Headless
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
@@ -93,7 +93,9 @@ def _agent_listening(console: Headless, after: Event) -> None:
 
 @pytest.fixture(scope="module")
 def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return speak("turn on the kitchen lights", tmp_path_factory.mktemp("s") / "kitchen.wav")
+    return speak(
+        "turn on the kitchen lights", tmp_path_factory.mktemp("s") / "kitchen.wav", MIC_GAIN
+    )
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
-from conftest_speech import speak
+from conftest_speech import MIC_GAIN, speak
 from harness import EXAMPLES, Event, Headless
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
@@ -35,7 +35,7 @@ def _norm(text: str) -> str:
 
 
 def test_three_barge_ins_with_echo_cancellation(audio_rig: dict[str, str], tmp_path: Path) -> None:
-    wav = speak(SENTENCE, tmp_path / "kitchen.wav")
+    wav = speak(SENTENCE, tmp_path / "kitchen.wav", MIC_GAIN)
     console = Headless(str(EXAMPLES / "offline_agent.py"), "--no-watch", *DEVICES)
     try:
         console.wait_type("job_ready", timeout=90)

@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tui"))
-from conftest_speech import speak
+from conftest_speech import MIC_GAIN, speak
 from test_tui_tmux import Tmux
 
 pytestmark = [
@@ -56,7 +56,7 @@ def _wait_event(path: Path, check: Any, timeout: float, what: str) -> dict[str, 
 
 
 def test_speech_over_the_greeting_is_reported(audio_rig: dict[str, str], tmp_path: Path) -> None:
-    wav = speak("turn on the kitchen lights", tmp_path / "kitchen.wav")
+    wav = speak("turn on the kitchen lights", tmp_path / "kitchen.wav", MIC_GAIN)
     record = tmp_path / "record"
     log = record / "events.jsonl"
     command = (

@@ -53,7 +53,8 @@ def test_wav_into_virtual_mic_reaches_on_mic_frame(make_engine: Any, tmp_path: P
     paplay(wav)
     time.sleep(0.3)
     engine.close()
-    assert {len(f) for f in c.frames} == {480}  # 10 ms PCM16 mono at 24 kHz
+    # the device's 20 ms block, as one piece of PCM16 mono at 24 kHz (two 10 ms frames)
+    assert {len(f) for f in c.frames} == {960}
     s = span(from_pcm16(c.mic()))
     assert abs(peak_hz(s) - 440) < 2
     assert abs(len(s) / RATE - 1.0) < 0.02
