@@ -23,7 +23,7 @@ SIZE = (120, 40)
 
 @pytest.fixture
 def paints(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Lines rendered, per widget class, from here on."""
+    """Paints (``render_lines`` calls), per widget class, from here on."""
     counts: Counter[str] = Counter()
     render_lines = Widget.render_lines
 
