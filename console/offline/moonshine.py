@@ -13,6 +13,7 @@ The model is heavy (about 1 s to load, 60 MB), so one instance per process is sh
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib.util
 import logging
 import os
@@ -223,13 +224,54 @@ def _session(path: Path, opts: onnxruntime.SessionOptions) -> onnxruntime.Infere
 
     providers = ["CPUExecutionProvider"]
     try:
-        from .ortformat import ort_to_onnx
-
-        model = ort_to_onnx(path).SerializeToString()
+        model = _as_onnx(path)
     except Exception as exc:  # any failure: the ORT file still works, slower
         logger.warning("Moonshine: running %s as it is (%s); decoding is slower", path.name, exc)
         return ort.InferenceSession(str(path), opts, providers=providers)
-    return ort.InferenceSession(model, opts, providers=providers)
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, opts, providers=providers)
+
+
+def cache_dir() -> Path:
+    """Where the ONNX form of the model files is kept: `AGENTCONSOLE_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/agentconsole`, else `~/.cache/agentconsole`."""
+    override = os.environ.get("AGENTCONSOLE_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "agentconsole"
+
+
+def _as_onnx(path: Path) -> Path | bytes:
+    """The ONNX form of an ORT-format file: a cached file, or the model's bytes when there is
+    none yet (they are written to the cache for the next process).
+
+    Reading the file back takes about 0.4 s of Python and serialising it holds the GIL for
+    50 ms, which a job's event loop would feel at each start; from the cache, onnxruntime
+    reads the file without the GIL. The key covers the source file and the onnxruntime version.
+    """
+    import onnxruntime as ort
+
+    from .ortformat import READER_VERSION, ort_to_onnx
+
+    stat = path.stat()
+    ident = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|{READER_VERSION}"
+    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    folder = cache_dir() / "moonshine"
+    cached = folder / f"{path.stem}-{key}.onnx"
+    if cached.is_file():
+        return cached
+    data = ort_to_onnx(path).SerializeToString()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f"{path.stem}-*.onnx"):
+            stale.unlink(missing_ok=True)
+        partial = folder / f".{cached.name}.{os.getpid()}"
+        partial.write_bytes(data)
+        os.replace(partial, cached)  # atomic: a job starting alongside reads all or nothing
+    except OSError as exc:
+        logger.debug("Moonshine: not caching %s (%s)", cached, exc)
+    return data
 
 
 def _return_freed_memory() -> None:

@@ -117,10 +117,12 @@ def test_the_int8_weights_are_folded_once_at_load(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_file_is_run_as_it_is(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     """A file the reader cannot translate still loads, from the ORT file, with a warning."""
     from agentconsole.offline import ortformat
+
+    monkeypatch.setenv("AGENTCONSOLE_CACHE_DIR", str(tmp_path))  # nothing cached
 
     def refuse(path: Path) -> Any:
         raise UnsupportedModel(f"fused node in {path.name}")
@@ -132,3 +134,39 @@ def test_an_unreadable_file_is_run_as_it_is(
     assert hidden.ndim == 3
     assert "running encoder_model.ort as it is" in caplog.text
     assert "fused node in encoder_model.ort" in caplog.text
+
+
+def test_the_onnx_form_is_kept_for_the_next_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The first load converts and writes the cache; the next one reads the cached file
+    (onnxruntime loads it without Python's lock); an unwritable cache only costs the reuse."""
+    from agentconsole.offline import ortformat
+
+    monkeypatch.setenv("AGENTCONSOLE_CACHE_DIR", str(tmp_path / "cache"))
+    conversions: list[str] = []
+    real = ortformat.ort_to_onnx
+
+    def counted(path: Path) -> Any:
+        conversions.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(ortformat, "ort_to_onnx", counted)
+    source = moonshine.model_dir() / "encoder_model.ort"
+    first = moonshine._as_onnx(source)
+    assert isinstance(first, bytes)
+    cached = list((tmp_path / "cache" / "moonshine").glob("encoder_model-*.onnx"))
+    assert len(cached) == 1 and cached[0].read_bytes() == first
+    assert moonshine._as_onnx(source) == cached[0]
+    assert conversions == ["encoder_model.ort"]
+    audio = {"input_values": _speechlike()[np.newaxis, :]}
+    from_cache = moonshine._session(source, _options()).run(None, audio)[0]
+    import onnxruntime as ort
+
+    from_bytes = ort.InferenceSession(first, _options(), providers=["CPUExecutionProvider"])
+    np.testing.assert_array_equal(from_cache, from_bytes.run(None, audio)[0])
+
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("AGENTCONSOLE_CACHE_DIR", str(blocked))
+    assert isinstance(moonshine._as_onnx(source), bytes)
