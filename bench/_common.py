@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 from collections.abc import Sequence
@@ -18,13 +19,16 @@ def pct(values: Sequence[float], q: float) -> float:
 
 
 def row(name: str, values: Sequence[float], unit: str = "s") -> str:
-    """One line: name, n, p50, p95, min, max."""
-    if not values:
-        return f"{name:<44} n=0"
+    """One line: name, n, p50, p95, min, max; NaNs (no measurement) are counted as missing
+    and left out of the figures (sorted with them, the percentiles would be meaningless)."""
+    measured = [v for v in values if not math.isnan(v)]
+    missing = f" missing={len(values) - len(measured)}" if len(measured) < len(values) else ""
+    if not measured:
+        return f"{name:<44} n=0{missing}"
     return (
-        f"{name:<44} n={len(values):<3} p50={pct(values, 50):7.3f}{unit} "
-        f"p95={pct(values, 95):7.3f}{unit} min={min(values):7.3f}{unit} "
-        f"max={max(values):7.3f}{unit} mean={statistics.fmean(values):7.3f}{unit}"
+        f"{name:<44} n={len(measured):<3} p50={pct(measured, 50):7.3f}{unit} "
+        f"p95={pct(measured, 95):7.3f}{unit} min={min(measured):7.3f}{unit} "
+        f"max={max(measured):7.3f}{unit} mean={statistics.fmean(measured):7.3f}{unit}{missing}"
     )
 
 
