@@ -225,11 +225,16 @@ def _session(path: Path, opts: onnxruntime.SessionOptions) -> onnxruntime.Infere
     providers = ["CPUExecutionProvider"]
     try:
         model = _as_onnx(path)
+        if isinstance(model, Path):
+            try:
+                return ort.InferenceSession(str(model), opts, providers=providers)
+            except Exception as exc:  # a damaged cache file: convert again
+                logger.debug("Moonshine: cached %s unusable (%s)", model, exc)
+                model = _as_onnx(path, use_cache=False)
     except Exception as exc:  # any failure: the ORT file still works, slower
         logger.warning("Moonshine: running %s as it is (%s); decoding is slower", path.name, exc)
         return ort.InferenceSession(str(path), opts, providers=providers)
-    source = model if isinstance(model, bytes) else str(model)
-    return ort.InferenceSession(source, opts, providers=providers)
+    return ort.InferenceSession(model, opts, providers=providers)
 
 
 def cache_dir() -> Path:
@@ -242,30 +247,29 @@ def cache_dir() -> Path:
     return Path(base) / "agentconsole"
 
 
-def _as_onnx(path: Path) -> Path | bytes:
+def _as_onnx(path: Path, *, use_cache: bool = True) -> Path | bytes:
     """The ONNX form of an ORT-format file: a cached file, or the model's bytes when there is
     none yet (they are written to the cache for the next process).
 
     Reading the file back takes about 0.4 s of Python and serialising it holds the GIL for
     50 ms, which a job's event loop would feel at each start; from the cache, onnxruntime
-    reads the file without the GIL. The key covers the source file and the onnxruntime version.
+    reads the file without the GIL. The cache is keyed on the file's content, the onnxruntime
+    version and the reader's, so installs of the same wheel share one entry and an upgrade
+    gets a new one (old entries can be deleted at any time).
     """
     import onnxruntime as ort
 
     from .ortformat import READER_VERSION, ort_to_onnx
 
-    stat = path.stat()
-    ident = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}|{READER_VERSION}"
-    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(path.read_bytes())  # hashlib releases the GIL on large data
+    digest.update(f"|{ort.__version__}|{READER_VERSION}".encode())
     folder = cache_dir() / "moonshine"
-    cached = folder / f"{path.stem}-{key}.onnx"
-    if cached.is_file():
+    cached = folder / f"{path.stem}-{digest.hexdigest()[:16]}.onnx"
+    if use_cache and cached.is_file():
         return cached
     data = ort_to_onnx(path).SerializeToString()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob(f"{path.stem}-*.onnx"):
-            stale.unlink(missing_ok=True)
         partial = folder / f".{cached.name}.{os.getpid()}"
         partial.write_bytes(data)
         os.replace(partial, cached)  # atomic: a job starting alongside reads all or nothing

@@ -9,9 +9,9 @@ from the same graph in ONNX form, onnxruntime folds those constant nodes once, a
 
 Measured on the kitchen-lights sentence (one core): a decode took 0.25 s from the ORT files and
 0.07 s from the converted graph; single decodes of 80 recorded cuts gave the same text both
-ways, with log-probabilities within 1.2e-6 (float rounding in the folded weights). The process held 710 MB after a decode from the ORT
-files (onnxruntime's arena keeps a float copy of the weights for the running step) and 490 MB
-from the converted graph.
+ways, with log-probabilities within 1.2e-6 (float rounding in the folded weights). The process
+held 710 MB after a decode from the ORT files (onnxruntime's arena keeps a float copy of the
+weights for the running step) and 490 MB from the converted graph.
 
 The reader uses the flatbuffers bindings that onnxruntime ships for its own tools
 (`onnxruntime.tools.ort_format_model`), and the `onnx` package to build the model.

@@ -140,7 +140,8 @@ def test_the_onnx_form_is_kept_for_the_next_process(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The first load converts and writes the cache; the next one reads the cached file
-    (onnxruntime loads it without Python's lock); an unwritable cache only costs the reuse."""
+    (onnxruntime loads it without Python's lock); a damaged entry is converted again; an
+    unwritable cache only costs the reuse."""
     from agentconsole.offline import ortformat
 
     monkeypatch.setenv("AGENTCONSOLE_CACHE_DIR", str(tmp_path / "cache"))
@@ -165,6 +166,12 @@ def test_the_onnx_form_is_kept_for_the_next_process(
 
     from_bytes = ort.InferenceSession(first, _options(), providers=["CPUExecutionProvider"])
     np.testing.assert_array_equal(from_cache, from_bytes.run(None, audio)[0])
+
+    cached[0].write_bytes(b"half a file")  # damaged: converted again, and still right
+    np.testing.assert_array_equal(
+        moonshine._session(source, _options()).run(None, audio)[0], from_cache
+    )
+    assert conversions == ["encoder_model.ort"] * 2
 
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the cache folder would be")
