@@ -321,7 +321,10 @@ class AgentConsoleApp(App[int]):
         self._last_conversation = time.monotonic()
         items = sorted(self._pending_items.values(), key=lambda item: item.id)
         self._pending_items.clear()
-        conversation = self.query_one(ConversationView)
+        try:
+            conversation = self.query_one(ConversationView)
+        except NoMatches:  # the timer fired while the screen was torn down (quitting)
+            return
         conversation.sync(items, self._event_now(), self._frame())
         if self._spinner is not None:
             if conversation.has_running_tools:
@@ -353,6 +356,7 @@ class AgentConsoleApp(App[int]):
             problem=audio.problem,
             mic=(audio.input if audio.reported else self.info.input_device) is not None,
             echo=(audio.aec, audio.echo_db, audio.erle_db),
+            held=audio.held,
         )
 
     def _render_latency(self) -> None:
