@@ -15,10 +15,14 @@ level (sink-input volume in dB) and latency. Per case, one line:
 * ``self-int``: agent messages cut while the user was silent, plus user transcripts outside
   every barge-in window (the agent heard itself); ``turns``: agent messages committed (the
   long text and the reply to each barge-in, each with the echo path on);
-* ``echo``/``erle``: agentconsole's own ``echo_db`` / ``erle_db`` readings (median).
+* ``echo``/``erle``: agentconsole's own ``echo_db`` / ``erle_db`` readings (median);
+  ``holds``: times agentconsole held the agent's audio because someone talked over its echo,
+  ``false``: those that began outside every barge-in (the agent paused on its own echo).
 
-LiveKit's console runs in tmux (it needs a terminal); ours runs headless. Prints; asserts
-nothing.
+The user's speech is played ``--level`` dB (default -3) re espeak-ng's own level, as the
+tests play it: at espeak-ng's level WebRTC's noise suppression alone makes the offline STT
+read "vacation" for "the kitchen" on some cuts (docs/audio.md). LiveKit's console runs in tmux
+(it needs a terminal); ours runs headless. Prints; asserts nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "audio"))
 from bench_vs_livekit import Recorder
+from rig_support import Loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENT = ROOT / "bench" / "_bargein_agent.py"
@@ -77,51 +83,18 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z ]", " ", text.lower()).split())
 
 
-class Loopback:
-    """module-loopback from the speaker monitor into the mic at ``level_db`` and ``latency_ms``."""
-
-    def __init__(self, level_db: float, latency_ms: int) -> None:
-        out = subprocess.run(
-            [
-                "pactl",
-                "load-module",
-                "module-loopback",
-                "source=vspeaker.monitor",
-                "sink=vmic_feed",
-                f"latency_msec={latency_ms}",
-                "source_dont_move=true",
-                "sink_dont_move=true",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        self.module = out.stdout.strip()
-        deadline = time.monotonic() + 10
-        while True:
-            text = subprocess.run(
-                ["pactl", "list", "sink-inputs"], capture_output=True, text=True
-            ).stdout
-            idx = re.findall(
-                rf"Sink Input #(\d+)\s+Driver:[^\n]*\n\s+Owner Module: {self.module}\n", text
-            )
-            if idx:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the loopback's sink input never appeared")
-            time.sleep(0.05)
-        subprocess.run(["pactl", "set-sink-input-volume", idx[0], f"{level_db:g}dB"], check=True)
-
-    def close(self) -> None:
-        subprocess.run(["pactl", "unload-module", self.module], check=False)
-
-
-def pad_wav(src: Path, dst: Path) -> None:
-    """Copy a WAV with 0.3 s of silence at both ends (PulseAudio trims a stream's edges)."""
+def pad_wav(src: Path, dst: Path, level_db: float = 0.0) -> None:
+    """Copy a WAV with 0.3 s of silence at both ends (PulseAudio trims a stream's edges),
+    its samples scaled by ``level_db``."""
     import wave
+
+    import numpy as np
 
     with wave.open(str(src), "rb") as r:
         params, frames = r.getparams(), r.readframes(r.getnframes())
+    if level_db:
+        pcm = np.frombuffer(frames, "<i2").astype(np.float32) * 10 ** (level_db / 20)
+        frames = np.clip(pcm, -32768, 32767).astype("<i2").tobytes()
     pad = b"\x00" * (params.sampwidth * params.nchannels * int(0.3 * params.framerate))
     with wave.open(str(dst), "wb") as w:
         w.setparams(params)
@@ -138,7 +111,7 @@ def run_case(case: Case, rounds: int, wav: Path, rec: Recorder) -> dict[str, Any
     work = Path(tempfile.mkdtemp())
     log = work / "events.jsonl"
     env = {**os.environ, "BARGEIN_LOG": str(log), "BARGEIN_ROUNDS": str(rounds)}
-    loop = Loopback(case.level_db, case.latency_ms) if case.level_db is not None else None
+    loop = Loopback(case.latency_ms, case.level_db) if case.level_db is not None else None
     proc: subprocess.Popen[str] | None = None
     tmux = ["tmux", "-S", str(work / "tmux.sock")]
     audio: list[dict[str, Any]] = []
@@ -176,6 +149,7 @@ def run_case(case: Case, rounds: int, wav: Path, rec: Recorder) -> dict[str, Any
                 for line in proc.stdout:
                     ev = json.loads(line)
                     if ev.get("type") == "audio":
+                        ev["received"] = time.monotonic()  # to place holds against barge-ins
                         audio.append(ev)
 
             import threading
@@ -270,7 +244,22 @@ def score(
     self_int = len(stray) + sum(1 for e in agents if e["interrupted"] and id(e) not in used)
     echo = [e["echo_db"] for e in audio if e.get("echo_db") is not None]
     erle = [e["erle_db"] for e in audio if e.get("erle_db") is not None]
+    held = [bool(e.get("held")) for e in audio]
+    began = [
+        e["received"]
+        for e, was, now in zip(audio, [False, *held], held, strict=False)
+        if now and not was
+    ]
+    # a hold while nobody spoke: the agent paused on its own echo (heard as a gap)
+    false_holds = sum(1 for t in began if not any(a <= t <= b + 0.5 for a, b in plays))
+    # when each barge-in was held, from the start of its playback (the WAV leads with 0.3 s)
+    hold_after = [
+        next((round(t - a, 2) for t in began if a <= t <= b + 0.5), None) for a, b in plays
+    ]
     return {
+        "hold_after": hold_after,
+        "holds": len(began),
+        "false_holds": false_holds,
         "barge": correct,
         "n": len(windows),
         "interrupted": interrupted,
@@ -289,13 +278,20 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
     parser.add_argument("--consoles", default="ours,livekit")
     parser.add_argument("--verbose", action="store_true", help="print every barge-in transcript")
+    parser.add_argument(
+        "--level",
+        type=float,
+        default=-3.0,
+        help="the user's speech, dB re espeak-ng's own level (peaks at -3.6 dBFS); -3 dB is "
+        "the tests' level (MIC_GAIN), below the noise-suppression artefact of docs/audio.md",
+    )
     args = parser.parse_args()
     if not os.environ.get("PULSE_SERVER"):
         raise SystemExit("start the rig first: scripts/audio-rig.sh, then . $AUDIO_RIG_DIR/env.sh")
     work = Path(tempfile.mkdtemp())
     raw, wav = work / "raw.wav", work / "kitchen.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(raw), SENTENCE], check=True)
-    pad_wav(raw, wav)
+    pad_wav(raw, wav, args.level)
     rec = Recorder()
     wanted = set(args.consoles.split(","))
     try:
@@ -308,11 +304,14 @@ def main() -> None:
             print(
                 f"{case.name:<44} barge-in {r['barge']:>2}/{r['n']:<2} interrupted "
                 f"{r['interrupted']:>2}/{r['n']:<2} self-int {r['self_int']:>2} turns "
-                f"{r['turns']:>2} echo_db {echo:>6} erle_db {erle:>5}",
+                f"{r['turns']:>2} echo_db {echo:>6} erle_db {erle:>5} holds {r['holds']:>2} "
+                f"(false {r['false_holds']})",
                 flush=True,
             )
             if args.verbose:
                 print(f"    heard: {r['heard']}\n    stray: {r['stray']}", flush=True)
+                if case.console == "ours":
+                    print(f"    held after: {r['hold_after']}", flush=True)
     finally:
         rec.close()
         shutil.rmtree(work, ignore_errors=True)

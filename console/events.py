@@ -351,6 +351,8 @@ class Audio(Event):
     """The speaker as heard in the mic, dB relative to what was played (the echo path)."""
     erle_db: float | None = None
     """Echo return loss enhancement: how many dB echo cancellation takes off that echo."""
+    held: bool | None = None
+    """The agent's audio is held: someone is talking over its echo (docs/audio.md)."""
 
 
 @_event

@@ -298,6 +298,8 @@ class AudioStatus:
     """The speaker heard in the mic (dB re what was played); None: no echo path."""
     erle_db: float | None = None
     """How far echo cancellation brings that echo down (dB); None: not measured."""
+    held: bool = False
+    """The agent's audio is held: someone is talking over its echo."""
 
 
 @dataclass
@@ -768,6 +770,8 @@ class SessionState:
         for name in ("echo_db", "erle_db"):
             if name in given:
                 setattr(audio, name, _num(getattr(ev, name)))
+        if "held" in given:
+            audio.held = bool(ev.held)
         self._touch("states", "header")
 
     def _on_loop_blocked(self, ev: events.LoopBlocked, t: float) -> None:

@@ -149,6 +149,8 @@ class SessionPanel(Widget):
         self.problem: str | None = None
         self.mic = True
         self.echo: tuple[bool | None, float | None, float | None] = (None, None, None)
+        self.held = False
+        """The agent's audio is held: the user is talking over its echo."""
         self._painted_once = False
 
     def update_state(
@@ -161,13 +163,24 @@ class SessionPanel(Widget):
         problem: str | None = None,
         mic: bool = True,
         echo: tuple[bool | None, float | None, float | None] = (None, None, None),
+        held: bool = False,
     ) -> None:
         """Set what to show (``level`` in dBFS); repaint only when something visible changed.
 
         ``mic`` False: no microphone is open (``--no-audio``). ``echo`` is
-        ``(aec, echo_db, erle_db)`` from the ``audio`` event (see :func:`echo_label`).
+        ``(aec, echo_db, erle_db)`` from the ``audio`` event (see :func:`echo_label`);
+        ``held``: the agent's audio is paused while the user talks over its echo.
         """
-        shown = (self._cells(level), muted, user_state, agent_state, problem, mic, _rounded(echo))
+        shown = (
+            self._cells(level),
+            muted,
+            user_state,
+            agent_state,
+            problem,
+            mic,
+            _rounded(echo),
+            held,
+        )
         was = (
             self._cells(self.level),
             self.muted,
@@ -176,6 +189,7 @@ class SessionPanel(Widget):
             self.problem,
             self.mic,
             _rounded(self.echo),
+            self.held,
         )
         if shown == was and self._painted_once:
             return
@@ -187,6 +201,7 @@ class SessionPanel(Widget):
         self.agent_state = agent_state
         self.problem = problem
         self.echo = echo
+        self.held = held
         self.refresh()
 
     @staticmethod
@@ -222,6 +237,8 @@ class SessionPanel(Widget):
             gap = "   " if echo.cell_length < room else "  "
             user = Content.assemble(user, gap, echo)
         agent = Content.assemble(("agent ", "$text-muted"), state_label(self.agent_state))
+        if self.held:  # paused on the speaker while the user talks over it
+            agent = Content.assemble(agent, "  ", ("⏸ held: you are talking", "bold $warning"))
         if self.problem:
             agent = Content.assemble(agent, "  ", ("⚠ " + self.problem, "$warning"))
         return Content("\n").join([mic.truncate(width), user.truncate(width), agent])

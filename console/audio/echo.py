@@ -10,7 +10,10 @@ statistics and no AEC3 settings, so the console measures the echo path itself:
 * the played signal and the raw microphone are kept (8 kHz, the last 2.3 s);
 * twice a second the normalised cross-correlation over lags 0..800 ms tells whether the mic
   carries a delayed copy of what was played (``rho``), with its gain (the echo return loss);
-* the cancelled output against the raw mic while only echo is present gives ERLE.
+* the cancelled output against the raw mic while only echo is present gives ERLE;
+* every 10 ms, the raw mic against the echo the played signal predicts through that path
+  tells when someone talks over the agent (``talking_over``): the engine then holds the
+  agent's audio, so AEC3 stops suppressing the user (docs/audio.md, "Talking over the agent").
 
 The verdict has hysteresis: two clear echo windows at one delay turn cancellation on (once an
 echo path is known, one is enough to refresh it); it goes off only after
@@ -40,6 +43,15 @@ _SILENT_MIC = 10 ** (-60 / 10)  # mic this far under the played signal: no echo 
 _ECHO_ONLY_RHO = 0.6  # windows this correlated are echo alone: ERLE is measured on them
 _OFF_WINDOWS = 2
 _SAME_LAG_S = 0.005  # two windows agree on the echo's delay
+# Talking over the agent: the mic this much louder than the echo the played signal predicts
+# (the echo alone matches the prediction; a talker as loud as the echo doubles the energy)
+_OVER_RATIO = 2.0
+_OVER_FRAMES = 3  # 30 ms in a row
+_OVER_FLOOR = 10 ** (-50 / 10)  # mean square under which the mic holds no talker
+_OVER_EARLY_S = 0.04  # the echo may come this much sooner than the measured delay (the
+# callbacks' blocks make the measured delay vary by tens of ms)
+_OVER_TAIL_S = 0.2  # ... and ring on this long (a room's reverberation),
+_OVER_DECAY_DB_S = 100.0  # decaying this fast (a reverberation time of 0.6 s)
 
 
 class EchoPath:
@@ -74,6 +86,15 @@ class EchoPath:
         """Correlation of the last window (0..1)."""
         self._quiet = 0
         self._cand: float | None = None  # the delay of the last correlated window
+        self.talking_over = False
+        """Someone is talking over the echo: the mic is well above what the played signal
+        predicts through the known echo path, for 30 ms (see :meth:`capture`)."""
+        self.last_talk = -math.inf
+        """Capture count (10 ms frames) when the mic last held more than the echo."""
+        self.frames = 0
+        """10 ms capture frames seen."""
+        self._over = 0
+        self._tail_weights: npt.NDArray[np.float32] | None = None
 
     @staticmethod
     def _decimate(frame: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
@@ -103,6 +124,7 @@ class EchoPath:
         with self._lock:
             self._push(self._mic, x)
             self._push(self._out, y)
+            self._talk_over(x)
             self._since += x.size
             if self._since < self._hop:
                 return
@@ -111,6 +133,48 @@ class EchoPath:
             mic = self._mic.copy()
             cancelled = self._out.copy()
         self._analyse(render, mic, cancelled)
+
+    def _talk_over(self, x: npt.NDArray[np.float32]) -> None:
+        """Compare the new 10 ms of mic with the echo the played signal predicts.
+
+        The prediction is the echo path's gain on the loudest 10 ms that was played around
+        the measured delay: from 40 ms sooner to 200 ms later, the later part weighted down
+        100 dB a second (a room's echo rings on after the sound that made it). An echo alone
+        stays under it; a user talking over the agent adds their own energy. Without a known
+        echo path there is nothing to compare with.
+        """
+        self.frames += 1
+        e_mic = float(np.dot(x, x)) / x.size
+        if e_mic < _OVER_FLOOR:
+            self._over = 0
+            self.talking_over = False
+            return
+        if not self.echo or self.gain is None or self.delay is None:
+            self._over = 0
+            self.talking_over = False
+            self.last_talk = self.frames
+            return
+        n = x.size
+        early, tail = int(_OVER_EARLY_S * self._rate), int(_OVER_TAIL_S * self._rate)
+        end = self._render.size - int(self.delay * self._rate) + early  # newest sample in play
+        start = max(end - n - early - tail, 0)
+        seg = self._render[start:end]
+        if seg.size < n:
+            predicted = 0.0
+        else:
+            c = np.concatenate([[0.0], np.cumsum(seg.astype(np.float64) ** 2)])
+            energy = (c[n:] - c[:-n]) / n  # of each 10 ms window, oldest first
+            if self._tail_weights is None or self._tail_weights.size != energy.size:
+                age = np.arange(energy.size)[::-1] - early  # samples past the echo's delay
+                decay = np.maximum(age, 0) / self._rate * _OVER_DECAY_DB_S
+                self._tail_weights = (10 ** (-decay / 10)).astype(np.float32)
+            predicted = self.gain**2 * float((energy * self._tail_weights).max())
+        if e_mic > _OVER_RATIO * predicted:
+            self._over += 1
+            self.last_talk = self.frames
+        else:
+            self._over = 0
+        self.talking_over = self._over >= _OVER_FRAMES
 
     def _analyse(
         self,

@@ -35,6 +35,7 @@ from ..protocol import AUDIO_FRAME_SAMPLES, SAMPLE_RATE
 from .aec import EchoCanceller
 from .config import AudioConfig
 from .devices import DeviceInfo, display_name, import_sounddevice, resolve_device
+from .echo import EchoPath
 from .errors import AudioError
 from .pacer import Pacer
 from .playout import Finished, PlayoutBuffer
@@ -49,6 +50,10 @@ _ARM_FRAMES = SAMPLE_RATE // 2  # watch a stream only once it has moved 0.5 s of
 # the ALSA pulse plugin, streams on a loaded machine often stall 1-2 s right after start
 _XRUN_STALL_S = 5.0  # ... and after an xrun: the plugin's recovery stalls callbacks about 2 s
 _XRUN_RECENT_S = 0.5  # a stall that begins this soon after an xrun is that recovery
+HOLD_RELEASE_S = 0.5
+"""A held agent resumes once the mic has held no talker for this long (no interrupt came)."""
+HOLD_MAX_S = 3.0
+"""... or after this long at most (the speech may be one the framework must not interrupt)."""
 
 
 class AudioEngine:
@@ -103,6 +108,11 @@ class AudioEngine:
         self._last_out_xrun = -math.inf
         self._problem: str | None = None
         self._echo_last: dict[str, Any] = {}
+        self._holding = False
+        self._hold_since = 0
+        self._hold_blocked = False  # held as long as allowed: no new hold until the mic is quiet
+        self.holds = 0
+        """Times the agent's audio was held because someone talked over its echo."""
         self.underruns = 0
         """Speaker xruns: PortAudio output underflows (the speaker ran dry: a click or gap)."""
         self.overflows = 0
@@ -191,9 +201,10 @@ class AudioEngine:
             done = self._playout.pop_finished()
             for f in done:
                 self._events.put(("playout", (now, f)))
+            # what is still in the device buffer has not been heard yet (held: it has drained)
+            lag = 0.0 if self._playout.held else self.out_latency
             for f in self._playout.clear():
-                # what is still in the device buffer has not been heard yet
-                heard = max(0.0, f.seconds - self.out_latency) if f.seconds else 0.0
+                heard = max(0.0, f.seconds - lag) if f.seconds else 0.0
                 self._events.put(("playout", (now, Finished(heard, True))))
             self._events.put(("flush", None))
 
@@ -234,6 +245,7 @@ class AudioEngine:
             "underruns": self.underruns,
             "overflows": self.overflows,
             "problem": self._problem,
+            "held": self._holding,
             **self._echo_status(),
         }
 
@@ -348,6 +360,8 @@ class AudioEngine:
         self.capture_time = arrived
         if device and self._apm is not None:
             frame = self._apm.process(frame)
+            if self._apm.path is not None:
+                self._hold_for_talker(self._apm.path)
         f = frame.astype(np.float32)
         with self._lock:
             self._sumsq += float(np.dot(f, f)) / (32768.0 * 32768.0)
@@ -357,6 +371,43 @@ class AudioEngine:
         if self._recorder is not None:
             self._recorder.write(MIC, frame, t_capture)
         return frame.tobytes()
+
+    def _hold_for_talker(self, path: EchoPath) -> None:
+        """Hold the agent's audio while someone talks over its echo (mic thread, per 10 ms).
+
+        With the speaker heard in the mic, AEC3 suppresses a user talking over the agent
+        until the agent stops, and the first words reach the STT in fragments
+        (docs/audio.md). Held, the speaker goes quiet within 10 ms, the canceller stops
+        suppressing, and the user's words come through while the framework decides whether
+        to interrupt. Its interrupt drops the held audio; if it does not interrupt (a cough,
+        a short "mm-hm", speech it must not interrupt), the audio resumes where it stopped
+        once the mic has been quiet for :data:`HOLD_RELEASE_S`, or after :data:`HOLD_MAX_S`.
+        """
+        quiet = (path.frames - path.last_talk) * 0.01
+        if not self._holding:
+            if self._hold_blocked:
+                self._hold_blocked = quiet < HOLD_RELEASE_S
+                return
+            # muted: the user is talking to someone else, not to the agent
+            if (
+                path.talking_over
+                and not self._muted
+                and self._apm is not None
+                and self._apm.cancelling
+            ):
+                if self._playout.busy:
+                    self._holding, self._hold_since = True, path.frames
+                    self._playout.hold(True)
+                    self.holds += 1
+                    self._request_status()
+            return
+        held = (path.frames - self._hold_since) * 0.01
+        done = quiet >= HOLD_RELEASE_S or held >= HOLD_MAX_S or self._muted
+        if done or not self._playout.busy:
+            self._holding = False
+            self._hold_blocked = held >= HOLD_MAX_S
+            self._playout.hold(False)
+            self._request_status()
 
     def _deliver_mic(self, pcm: bytes) -> None:
         try:

@@ -62,6 +62,7 @@ class PlayoutBuffer:
         self._starts: list[int] = []  # block offsets where a segment's first sample was read
         self.starved = 0
         """Times a segment ran dry before it was closed (producer slower than real time)."""
+        self._held = False
 
     # -- producer side ---------------------------------------------------------------------
     def push(self, pcm: bytes) -> None:
@@ -86,13 +87,35 @@ class PlayoutBuffer:
         """Drop everything queued; return a record for every dropped segment (interrupted)."""
         with self._lock:
             out = [Finished(s.read / self.rate, True) for s in self._segments]
-            if self._segments and self._segments[0].started:
+            if self._segments and self._segments[0].started and not self._held:
                 head = self._take(self._segments[0], self._ramp)
                 if head.size:
                     ramp = np.linspace(1.0, 0.0, head.size, dtype=np.float32)
                     self._tail = (head * ramp).astype(np.int16)
             self._segments.clear()
             return out
+
+    def hold(self, on: bool) -> None:
+        """Pause (``True``) or resume (``False``) the read-out without dropping anything.
+
+        The playing segment fades out at once and keeps its place; it fades back in on
+        resume. Queued audio waits, pushes keep queueing, ``clear()`` still drops it all.
+        """
+        with self._lock:
+            if on == self._held:
+                return
+            self._held = on
+            if on and self._segments and self._segments[0].started:
+                head = self._take(self._segments[0], self._ramp)
+                if head.size:
+                    ramp = np.linspace(1.0, 0.0, head.size, dtype=np.float32)
+                    self._tail = (head * ramp).astype(np.int16)
+                self._segments[0].fade_in = True
+
+    @property
+    def held(self) -> bool:
+        """True while :meth:`hold` keeps the read-out paused."""
+        return self._held
 
     # -- consumer side ---------------------------------------------------------------------
     def read(self, n: int) -> npt.NDArray[np.int16]:
@@ -106,7 +129,7 @@ class PlayoutBuffer:
                 out[:k] = self._tail[:k]
                 self._tail = self._tail[k:] if k < self._tail.size else None
                 pos = k
-            while pos < n and self._segments:
+            while pos < n and self._segments and not self._held:
                 seg = self._segments[0]
                 if not seg.started:
                     ready = seg.ended or seg.queued >= self._prebuffer

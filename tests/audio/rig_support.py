@@ -1,11 +1,14 @@
 """Helpers for the audio tests: start and stop a private PulseAudio rig (scripts/audio-rig.sh),
-and an environment with no sound server. A module of its own, not ``conftest``, so that test
-folders importing helpers do not clash on that name."""
+an echo path between its speaker and mic, and an environment with no sound server. A module
+of its own, not ``conftest``, so that test folders importing helpers do not clash on that
+name."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,45 @@ def no_audio_env(tmp: Path) -> dict[str, str]:
     env["XDG_RUNTIME_DIR"] = str(tmp / "xdg")
     env["PULSE_SERVER"] = f"unix:{tmp}/no-such-server"
     return env
+
+
+class Loopback:
+    """PulseAudio ``module-loopback``: the virtual speaker is heard by the virtual mic,
+    ``latency_ms`` late and, if ``level_db`` is given, that much quieter (laptop speakers)."""
+
+    def __init__(self, latency_ms: int = 60, level_db: float | None = None) -> None:
+        self.index = subprocess.run(
+            [
+                "pactl",
+                "load-module",
+                "module-loopback",
+                "source=vspeaker.monitor",
+                "sink=vmic_feed",
+                f"latency_msec={latency_ms}",
+                "source_dont_move=true",
+                "sink_dont_move=true",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if level_db is None:
+            return
+        deadline = time.monotonic() + 10
+        while True:
+            text = subprocess.run(
+                ["pactl", "list", "sink-inputs"], capture_output=True, text=True, check=True
+            ).stdout
+            found = re.findall(
+                rf"Sink Input #(\d+)\s+Driver:[^\n]*\n\s+Owner Module: {self.index}\n", text
+            )
+            if found:
+                break
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("the loopback's sink input never appeared")
+            time.sleep(0.05)
+        subprocess.run(["pactl", "set-sink-input-volume", found[0], f"{level_db:g}dB"], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["pactl", "unload-module", self.index], check=False)

@@ -23,33 +23,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "job"))
 from conftest_speech import MIC_GAIN, speak
 from harness import EXAMPLES, Event, Headless
+from rig_support import Loopback
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 DEVICES = ("--input-device", "vmic", "--output-device", "vspeaker")
-
-
-class Loopback:
-    """PulseAudio module-loopback: the virtual speaker is heard by the virtual mic."""
-
-    def __init__(self, latency_ms: int = 60) -> None:
-        out = subprocess.run(
-            [
-                "pactl",
-                "load-module",
-                "module-loopback",
-                "source=vspeaker.monitor",
-                "sink=vmic_feed",
-                f"latency_msec={latency_ms}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        self.index = out.stdout.strip()
-
-    def close(self) -> None:
-        subprocess.run(["pactl", "unload-module", self.index], check=False)
 
 
 class SpeakerRecorder:

@@ -42,23 +42,8 @@ def test_three_barge_ins_with_echo_cancellation(audio_rig: dict[str, str], tmp_p
         greeting = console.wait_for(lambda e: e["type"] == "agent_turn", 60, "the greeting")
         mark = greeting
         for n in range(3):
-            listening = console.wait_after(
-                mark,
-                lambda e: e["type"] == "agent_state" and e["state"] == "listening",
-                60,
-                "the agent to listen",
-            )
-            start = listening["t"]
-            console.send(cmd="say", text=LONG)
-            spoken: list[str] = []
-
-            def heard_region(e: Event, s: float = start, acc: list[str] = spoken) -> bool:
-                if e["type"] == "agent_spoken" and e["t"] > s:
-                    acc.append(e["delta"])
-                return "region" in "".join(acc)
-
             # "region" is about 4 s into the text: past the framework's AEC warm-up
-            console.wait_for(heard_region, 60, "the agent to be heard saying 'region'")
+            start = console.say_once_listening(mark, LONG, "region")
             subprocess.run(["paplay", "--device=vmic_feed", str(wav)], check=True, timeout=30)
 
             def final(e: Event, s: float = start) -> bool:

@@ -193,3 +193,76 @@ def test_the_canceller_stops_without_an_echo_path_and_restarts_with_one(
     # the fresh canceller converged: the last seconds are far quieter than the echo
     tail = slice(len(echo) - 3 * RATE, len(echo))
     assert _rms(out[tail]) < 0.1 * _rms(echo[tail])
+
+
+def _run_held(
+    agent: np.ndarray, user: np.ndarray, gain: float, delay_s: float, at_s: float = 4.5
+) -> tuple[np.ndarray, int, float | None, int]:
+    """A user talking over the agent through an echo path, with the engine's hold: from the
+    10 ms frame after the echo path first says someone talks over it, the speaker plays
+    silence (the echo stops ``delay_s`` later). The echo is built from what was actually
+    played, frame by frame. Returns the canceller's output, the user's start, how long
+    after it the hold came, and how many frames said so before the user spoke."""
+    n = int((at_s + len(user) / RATE + 1.0) * RATE)
+    n -= n % FRAME
+    start, lag = int(at_s * RATE), int(delay_s * RATE)
+    near = np.zeros(n, np.float32)
+    near[start : start + len(user)] = user
+    played = np.zeros(n, np.float32)
+    out = np.zeros(n, np.float32)
+    canceller = EchoCanceller(RATE)
+    canceller.set_delay(0.1)
+    assert canceller.path is not None
+    held_at: float | None = None
+    early = 0
+    for i in range(0, n, FRAME):
+        if held_at is None:
+            played[i : i + FRAME] = agent[i : i + FRAME] if i + FRAME <= len(agent) else 0.0
+        mic = near[i : i + FRAME] + (gain * played[i - lag : i - lag + FRAME] if i >= lag else 0)
+        canceller.reverse((np.clip(played[i : i + FRAME], -1, 1) * 32767).astype(np.int16))
+        out[i : i + FRAME] = canceller.process((np.clip(mic, -1, 1) * 32767).astype(np.int16))
+        if canceller.path.talking_over and held_at is None:
+            if i < start:
+                early += 1
+            else:
+                held_at = (i - start) / RATE
+    return out / 32768, start, held_at, early
+
+
+@pytest.mark.parametrize(
+    ("gain", "delay_s", "heard"),
+    [
+        (0.5, 0.04, SENTENCE),
+        (0.25, 0.04, SENTENCE),
+        (0.25, 0.12, SENTENCE),
+        (0.1, 0.04, SENTENCE),
+        (0.1, 0.12, SENTENCE),
+        # -6 dB and 120 ms: the echo of what played before the hold goes on for 120 ms more,
+        # and AEC3 takes the first word with it; the rest comes through
+        (0.5, 0.12, "on the kitchen lights"),
+    ],
+)
+def test_talking_over_the_echo_holds_the_agent_and_is_heard(
+    voices: tuple[np.ndarray, np.ndarray], gain: float, delay_s: float, heard: str
+) -> None:
+    """The echo path tells a user talking over the agent from the agent's own echo within
+    0.2 s, never before the user speaks, and with the agent held the canceller lets the
+    sentence through; without the hold, AEC3 takes its first words."""
+    agent, user = voices
+    user = user * 0.7  # MIC_GAIN: the level the rig tests play speech at
+    out, start, held_at, early = _run_held(agent, user, gain, delay_s)
+    assert early == 0, "held on the agent's own echo"
+    assert held_at is not None and held_at < 0.2, held_at
+    seg = slice(start - RATE // 4, start + len(user) + RATE // 2)
+    assert _transcribe(out[seg]).endswith(heard)
+
+    # the same scene without the hold: the canceller suppresses the start of the sentence
+    render, mic, start = _scene(agent, user, gain=gain, delay_s=delay_s)
+    assert _transcribe(_run(EchoCanceller(RATE), render, mic)[seg]) != SENTENCE
+
+
+def test_no_echo_path_no_hold(voices: tuple[np.ndarray, np.ndarray]) -> None:
+    """With nothing of the speaker in the mic there is no echo to talk over: never held."""
+    agent, user = voices
+    _, _, held_at, early = _run_held(agent, user * 0.7, gain=0.0, delay_s=0.0)
+    assert held_at is None and early == 0

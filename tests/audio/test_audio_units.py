@@ -94,6 +94,37 @@ def test_playout_starvation_fades_and_is_counted() -> None:
     assert again[0] < 0x4000 // 10 and again[200] == 0x4000  # faded back in
 
 
+def test_playout_hold_pauses_in_place_and_resumes() -> None:
+    """Held, the playing segment fades out at once, keeps its place and its queue; resumed,
+    it fades back in where it stopped; a clear while held drops it as an interrupt."""
+    buf = PlayoutBuffer(24000, prebuffer=0.01, max_wait=10.0)
+    ramp = np.arange(2400, dtype="<i2") + 1000  # each sample says where it came from
+    buf.push(ramp.tobytes())
+    assert buf.read(240)[0] == 1000
+    buf.hold(True)
+    faded = buf.read(240)
+    assert faded[0] == 1240 and 0 < faded[94] < 100 and not faded[95:].any()  # 4 ms fade
+    assert not np.concatenate([buf.read(240) for _ in range(5)]).any()  # held: nothing read
+    buf.push((np.arange(240, dtype="<i2") + 5000).tobytes())  # the agent keeps sending
+    assert buf.busy and buf.held
+    buf.hold(False)
+    resumed = buf.read(240)
+    assert resumed[0] < resumed[200] == 1240 + 96 + 200  # fades in where the fade-out stopped
+    buf.end_segment()
+    rest = np.concatenate([buf.read(240) for _ in range(12)])
+    assert rest[-240:].tolist() == [0] * 240 and 5239 in rest  # everything queued is played
+    assert [f.interrupted for f in buf.pop_finished()] == [False]
+
+    buf.push(ramp.tobytes())
+    buf.read(480)
+    buf.hold(True)
+    buf.read(240)
+    dropped = buf.clear()
+    assert [(round(f.seconds, 3), f.interrupted) for f in dropped] == [(0.024, True)]
+    buf.hold(False)
+    assert not buf.read(240).any() and not buf.busy
+
+
 def test_recorder_file_is_valid_while_writing_and_aligned(tmp_path: Path) -> None:
     path = tmp_path / "audio.wav"
     rec = StereoRecorder(path, 24000)
@@ -110,3 +141,58 @@ def test_recorder_file_is_valid_while_writing_and_aligned(tmp_path: Path) -> Non
     left, right = data[:, 0], data[:, 1]
     assert np.nonzero(left)[0][0] < 240  # mic at t0
     assert abs(np.nonzero(right)[0][0] - 12000) < 240  # agent 0.5 s later, same clock
+
+
+def test_hold_policy_of_the_engine() -> None:
+    """When the engine holds and resumes the agent, given the echo path's verdict.
+
+    The verdict (``talking_over``, and the frame of the last talk) is set directly on a real
+    ``EchoPath``; ``test_audio_echo.py`` derives it from audio, ``test_audio_hold.py`` runs it
+    all on the rig. No devices are opened."""
+    from agentconsole.audio import AudioConfig, AudioEngine
+    from agentconsole.audio.aec import EchoCanceller
+
+    engine = AudioEngine(
+        AudioConfig(use_input_device=False, use_output_device=False),
+        on_mic_frame=lambda pcm: None,
+        on_playout=lambda seconds, interrupted: None,
+        on_status=lambda status: None,
+    )
+    engine._apm = EchoCanceller(24000)
+    path = engine._apm.path
+    assert path is not None and engine._apm.cancelling
+
+    def tick(talking: bool, n: int = 1) -> None:
+        for _ in range(n):
+            path.frames += 1
+            path.talking_over = talking
+            if talking:
+                path.last_talk = path.frames
+            engine._hold_for_talker(path)
+
+    tick(True)
+    assert not engine._playout.held, "nothing playing: nothing to hold"
+    engine.play(b"\x01\x00" * 24000 * 10)
+    tick(True)
+    assert engine._playout.held and engine.status()["held"] is True
+    tick(False, 49)
+    assert engine._playout.held  # under 0.5 s of quiet
+    tick(False)
+    assert not engine._playout.held and engine.holds == 1
+
+    engine.set_muted(True)
+    tick(True, 5)
+    assert not engine._playout.held, "muted: the user is not talking to the agent"
+    engine.set_muted(False)
+
+    tick(True, 310)  # someone talks on and no interrupt comes: resumed after 3 s
+    assert not engine._playout.held and engine.holds == 2
+    tick(True, 20)
+    assert not engine._playout.held, "no new hold until the mic has been quiet"
+    tick(False, 50)
+    tick(True)
+    assert engine._playout.held and engine.holds == 3
+    engine.clear()  # the framework interrupts: nothing left to hold
+    tick(True)
+    assert not engine._playout.held and engine.status()["held"] is False
+    engine.close()

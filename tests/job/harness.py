@@ -118,6 +118,27 @@ class Headless:
             position = next(i for i, ev in enumerate(self.events) if ev is mark)
             return [e for e in self.events[position + 1 :] if e["type"] in types]
 
+    def say_once_listening(self, mark: Event, text: str, word: str) -> float:
+        """Once the agent listens after ``mark``, make it say ``text``; return when it began
+        listening (event time) after ``word`` of the text has been heard on the speaker."""
+        listening = self.wait_after(
+            mark,
+            lambda e: e["type"] == "agent_state" and e["state"] == "listening",
+            60,
+            "the agent to listen",
+        )
+        start: float = listening["t"]
+        self.send(cmd="say", text=text)
+        spoken: list[str] = []
+
+        def heard(e: Event) -> bool:
+            if e["type"] == "agent_spoken" and e["t"] > start:
+                spoken.append(e["delta"])
+            return word in "".join(spoken)
+
+        self.wait_for(heard, 60, f"the agent to be heard saying {word!r}")
+        return start
+
     def tail(self, n: int = 15) -> str:
         with self._lock:
             evs = [e for e in self.events if e["type"] not in ("vad", "audio")][-n:]

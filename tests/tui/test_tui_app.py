@@ -216,6 +216,23 @@ async def test_echo_indicator(
         assert "echo" not in text_of(app.query_one(SessionPanel))
 
 
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_held_agent_is_shown(app: AgentConsoleApp, size: tuple[int, int]) -> None:
+    """While the engine holds the agent's audio (the user talks over its echo), the agent's
+    line says so; it goes when the audio resumes."""
+    async with app.run_test(size=size) as pilot:
+        app.feed_event({"type": "agent_state", "t": 0.5, "state": "speaking"})
+        held = {"type": "audio", "t": 1.0, "input": "mic", "output": "spk", "echo_db": -6.0}
+        app.feed_event({**held, "held": True})
+        await caught_up(pilot)
+        lines = text_of(app.query_one(SessionPanel)).split("\n")
+        assert len(lines) == 3 and lines[2].startswith("agent ")
+        assert "speaking" in lines[2] and "held: you are talking" in lines[2]
+        app.feed_event({**held, "t": 2.0, "held": False})
+        await caught_up(pilot)
+        assert "held" not in text_of(app.query_one(SessionPanel))
+
+
 def test_echo_label_wordings() -> None:
     """The full wording where there is room; a narrower one where there is not."""
     assert echo_label(True, -12.3, 41.0).plain == "echo -12 dB · cancelled 41 dB"
