@@ -41,7 +41,8 @@ def test_talking_over_the_echo_holds_the_agent(audio_rig: dict[str, str], tmp_pa
         start = console.say_once_listening(greeting, LONG, "region")  # past the AEC warm-up
         echo = [e for e in console.of_type("audio") if e.get("echo_db") is not None]
         assert echo and -15 < echo[-1]["echo_db"] < -9, "the echo path was not measured"
-        before = console.of_type("audio")[-1]["t"]
+        # audio events come on changes only: the time to measure from is the word just heard
+        before = console.of_type("agent_spoken")[-1]["t"]
         assert not [e for e in console.after(start, "audio") if e.get("held")], (
             "held on the agent's own echo"
         )
@@ -51,7 +52,8 @@ def test_talking_over_the_echo_holds_the_agent(audio_rig: dict[str, str], tmp_pa
             10,
             "the agent to be held",
         )
-        assert held["t"] - before < 2.5  # the WAV plays for 1.9 s; held while it plays
+        waited = held["t"] - before
+        assert waited < 2.5, waited  # the WAV plays for 1.9 s; held while it plays
         cut = console.wait_for(
             lambda e: e["type"] == "agent_turn" and e["t"] > start and e["interrupted"],
             30,
