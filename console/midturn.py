@@ -28,7 +28,8 @@ class ToolWatch:
 
     def __init__(self) -> None:
         self.running: set[str] = set()
-        self.histories = 0
+        self.history_due = False
+        """A tool ended and the history holding its output has not come yet."""
         self.draining = False
         self._changed = asyncio.Event()
 
@@ -39,8 +40,9 @@ class ToolWatch:
             self.running.add(str(ev.get("call_id")))
         elif kind == "tool_ended":
             self.running.discard(str(ev.get("call_id")))
+            self.history_due = True
         elif kind == "history":
-            self.histories += 1
+            self.history_due = False
         else:
             return
         self._changed.set()
@@ -64,8 +66,9 @@ async def let_tools_finish(watch: ToolWatch, grace: float = TOOL_GRACE) -> bool:
     if not watch.running:
         return True
     watch.draining = True
-    seen = watch.histories
     if not await watch._wait(lambda: not watch.running, time.monotonic() + grace):
         return False
-    await watch._wait(lambda: watch.histories > seen, time.monotonic() + _HISTORY_WAIT)
+    # the history sent after the last tool ended, not one sent while it ran: only that one
+    # holds the tool's output, and without it the next job would call the tool again
+    await watch._wait(lambda: not watch.history_due, time.monotonic() + _HISTORY_WAIT)
     return True

@@ -32,7 +32,7 @@ if [ "$MATRIX" = 1 ]; then
   if [ ! -x "$LOW/bin/python" ]; then python3 -m venv "$LOW"; fi
   "$LOW/bin/python" -m pip install -q "livekit-agents==1.3.12" "livekit-plugins-silero==1.3.12" \
     "openai<3" click watchfiles sounddevice numpy textual moonshine-cpp==0.1.4 \
-    espeakng-loader==0.2.4 pytest pytest-asyncio pytest-timeout psutil soundfile \
+    espeakng-loader==0.2.4 "onnx>=1.16" pytest pytest-asyncio pytest-timeout psutil soundfile \
     2>&1 | grep -v "^WARNING: Location" || true
   "$LOW/bin/python" -m pip install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
   echo "== livekit-agents $("$LOW/bin/python" -c 'import importlib.metadata as m; print(m.version("livekit-agents"))')"

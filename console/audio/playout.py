@@ -87,11 +87,8 @@ class PlayoutBuffer:
         """Drop everything queued; return a record for every dropped segment (interrupted)."""
         with self._lock:
             out = [Finished(s.read / self.rate, True) for s in self._segments]
-            if self._segments and self._segments[0].started and not self._held:
-                head = self._take(self._segments[0], self._ramp)
-                if head.size:
-                    ramp = np.linspace(1.0, 0.0, head.size, dtype=np.float32)
-                    self._tail = (head * ramp).astype(np.int16)
+            if not self._held:  # (held: it has faded out already)
+                self._fade_out_head()
             self._segments.clear()
             return out
 
@@ -105,12 +102,20 @@ class PlayoutBuffer:
             if on == self._held:
                 return
             self._held = on
-            if on and self._segments and self._segments[0].started:
-                head = self._take(self._segments[0], self._ramp)
-                if head.size:
-                    ramp = np.linspace(1.0, 0.0, head.size, dtype=np.float32)
-                    self._tail = (head * ramp).astype(np.int16)
+            if on and self._fade_out_head():
                 self._segments[0].fade_in = True
+
+    def _fade_out_head(self) -> bool:
+        """Take the next few ms of the playing segment as a fade-out tail for ``read`` to play
+        first, so stopping it does not click. Returns False when no segment is playing.
+        Called with the lock held."""
+        if not self._segments or not self._segments[0].started:
+            return False
+        head = self._take(self._segments[0], self._ramp)
+        if head.size:
+            ramp = np.linspace(1.0, 0.0, head.size, dtype=np.float32)
+            self._tail = (head * ramp).astype(np.int16)
+        return True
 
     @property
     def held(self) -> bool:

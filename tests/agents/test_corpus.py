@@ -201,9 +201,12 @@ def test_reload_mid_tool_runs_it_once_and_commits_the_reply(tmp_path: Path) -> N
         mark = c.events[-1]["t"]
         c.send(cmd="user_text", text="record apples")
         c.wait_type("tool_started", name="record")
-        wait_until(ledger.exists, "the tool to write the ledger")
+        # the file exists from its open, before the line is written: wait for the line
+        wait_until(
+            lambda: ledger.exists() and ledger.read_text() == "apples\n",
+            "the tool to write the ledger",
+        )
         # the tool wrote to the ledger beside the agent: that is not a reason to reload
-        assert ledger.read_text() == "apples\n"
         c.send(cmd="reload")
         c.wait_type("reload", reason="manual")
         (tmp_path / "release").touch()
