@@ -147,6 +147,8 @@ async def test_no_mic_shows_off_and_the_layout_keeps_60_percent() -> None:
             assert "in off" in header, header
             session = str(app.query_one("#session").render())
             assert " off " in session and "live" not in session
+            # the footer composes its keys on a later turn of the loop than the events
+            await wait_for(pilot, lambda a=app: a.query("FooterKey"), what="the footer's keys")
             footer_keys = [k.key for k in app.query("FooterKey") if k.region.right <= width]
             assert "q" in footer_keys, (width, footer_keys)
         app = AgentConsoleApp(FakeHost(), info, clock=frozen_clock)
