@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from textual.content import Content
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
 from agentconsole.state import VadSample
@@ -16,6 +22,21 @@ MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", 
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 _AXIS = 4  # width of the left axis labels ("1.0 ", " .5 ", "  0 ")
+
+# What the cells are drawn with: Textual style strings, resolved once per theme (_Styles)
+_MUTED = "$text-muted"
+_BAR = "$primary 70%"
+_BAR_HIGH = "$accent"
+_THRESHOLD = "$warning 70%"
+_EOT = "bold $warning"
+_MARK = "bold $error"
+_GAP = "$error on $error 20%"
+_SPEECH = "$success 25%"  # backgrounds
+_DISCARDED = "$error 35%"
+
+Column = tuple[int, bool, bool, bool, int, str | None] | None
+"""One column of the picture: (fill in eighths of a row, over the threshold, speech, speech
+withheld from the STT, the turn detector's row or -1, mark); None where the loop was blocked."""
 
 
 def bucket_samples(
@@ -94,11 +115,28 @@ def gap_columns(
     return frozenset(out)
 
 
+class _Model(NamedTuple):
+    """What one picture of the graph shows: two equal models draw the same picture."""
+
+    width: int
+    rows: int
+    threshold: float
+    columns: tuple[Column, ...]
+    footer: tuple[str, bool] | None
+    note: str  # shown instead of the graph ("" to draw the graph)
+    has_probability: bool
+
+
 class VadGraph(Widget):
     """Plot of VAD probability: bars over time, the threshold as a dashed line, speech shaded.
 
     Data in: :meth:`set_samples`. Time runs right to ``now`` (the newest event time), so the
     picture depends only on the data (snapshots are stable; no wall clock).
+
+    It repaints up to 30 times a second while speech scrolls through it, so the picture is
+    drawn as strips from styles resolved once per theme rather than as markup: the column
+    model (:meth:`_model`) is computed once per sample batch, compared with the last one
+    painted, and the paint reuses it.
     """
 
     DEFAULT_CSS = """
@@ -107,6 +145,8 @@ class VadGraph(Widget):
         width: 1fr;
     }
     """
+    ALLOW_SELECT = False
+    auto_links = False
 
     def __init__(
         self,
@@ -129,10 +169,11 @@ class VadGraph(Widget):
         """False for a VAD that gives no probability: only speech segments are shaded."""
         self.note = ""
         """Shown instead of the graph while there are no samples (e.g. a realtime model)."""
-        self._painted: tuple[object, ...] | None = None
+        self._painted: _Model | None = None
         self._discards: Sequence[tuple[float, float]] = ()
         self._eot: Sequence[tuple[float, float]] = ()
         self._marks: Sequence[tuple[float, str]] = ()
+        self._styles: dict[str, RichStyle] = {}
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
 
@@ -141,8 +182,7 @@ class VadGraph(Widget):
         probabilities; repaint if either changed."""
         if (note, has_probability) != (self.note, self.has_probability):
             self.note, self.has_probability = note, has_probability
-            self._painted = None
-            self.refresh()
+            self._update()
 
     def set_samples(
         self,
@@ -159,10 +199,7 @@ class VadGraph(Widget):
         self._now = now
         # gaps: when the agent's loop was blocked (no VAD ran): shaded in the graph
         self._gaps = tuple(gaps)
-        signature = self._signature()
-        if signature != self._painted:
-            self._painted = signature
-            self.refresh()
+        self._update()
 
     def set_overlays(
         self,
@@ -175,43 +212,68 @@ class VadGraph(Widget):
         Takes effect with the next :meth:`set_samples`."""
         self._discards, self._eot, self._marks = discards, eot, marks
 
-    def _overlays(self, cols: int) -> tuple[list[bool], list[float | None], list[str | None]]:
-        if not (self._discards or self._eot or self._marks):
-            return [False] * cols, [None] * cols, [None] * cols
-        return column_overlays(self._now, self.window, cols, self._discards, self._eot, self._marks)
-
     def set_threshold(self, threshold: float) -> None:
         """Move the threshold line (the VAD's activation threshold) and repaint."""
         if threshold != self.threshold:
             self.threshold = threshold
-            self._painted = self._signature()
+            self._update()
+
+    def on_resize(self) -> None:
+        self._update()
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()  # a new theme: resolve the colours again
+        super().notify_style_update()
+
+    def _update(self) -> None:
+        model = self._model()
+        if model != self._painted:
+            self._painted = model
             self.refresh()
 
-    def _signature(self) -> tuple[object, ...]:
-        """What the rendered picture depends on, at the resolution it is drawn with."""
-        cols = max(self.size.width - _AXIS, 1)
-        eighths = self._rows_eighths()
-        cells = tuple(
-            (0, False, False)
-            if bucket is None
-            else (round(bucket[0] * eighths), bucket[0] >= self.threshold, bucket[1])
-            for bucket in bucket_samples(self._samples, self._now, self.window, cols)
-        )
+    def _model(self) -> _Model:
+        """Everything the picture shows, at the resolution it is drawn with."""
+        width, height = self.size
+        rows = max(height - 1, 1)
+        cols = max(width - _AXIS, 1)
+        eighths = rows * 8
+        buckets = bucket_samples(self._samples, self._now, self.window, cols)
+        gaps = gap_columns(self._gaps, self._now, self.window, cols)
+        if self._discards or self._eot or self._marks:
+            discarded, eot, marks = column_overlays(
+                self._now, self.window, cols, self._discards, self._eot, self._marks
+            )
+        else:
+            discarded, eot, marks = [False] * cols, [None] * cols, [None] * cols
+        columns: list[Column] = []
+        for col, bucket in enumerate(buckets):
+            if col in gaps:
+                columns.append(None)
+                continue
+            p = eot[col]
+            eot_row = -1 if p is None else rows - 1 - min(int(p * rows), rows - 1)
+            if bucket is None:
+                columns.append((0, False, False, discarded[col], eot_row, marks[col]))
+            else:
+                prob, speaking = bucket
+                fill = round(prob * eighths)
+                high = prob >= self.threshold
+                columns.append((fill, high, speaking, discarded[col], eot_row, marks[col]))
         last = self._samples[-1] if self._samples else None
         footer = (f"{last.probability:4.2f}", last.speaking) if last else None
-        discarded, eot, marks = self._overlays(cols)
-        eot_cells = tuple(None if p is None else round(p * eighths) for p in eot)
-        return (
-            self.size,
+        blank = (
+            self.note
+            and not any(buckets)
+            and not any(c != (0, False, False, False, -1, None) for c in columns)
+        )
+        return _Model(
+            width,
+            rows,
             self.threshold,
-            cells,
+            tuple(columns),
             footer,
-            tuple(discarded),
-            eot_cells,
-            tuple(marks),
-            self.note,
+            self.note if blank else "",
             self.has_probability,
-            gap_columns(self._gaps, self._now, self.window, cols),
         )
 
     @property
@@ -220,97 +282,109 @@ class VadGraph(Widget):
         start = self._now - self.window
         return sum(1 for s in self._samples if s.t >= start)
 
-    def render(self) -> Content:
+    def render(self) -> _Picture:
         self.paints += 1
-        width, height = self.size
-        rows = max(height - 1, 1)
-        cols = max(width - _AXIS, 1)
-        buckets = bucket_samples(self._samples, self._now, self.window, cols)
-        gaps = gap_columns(self._gaps, self._now, self.window, cols)
-        discarded, eot, marks = self._overlays(cols)
-        overlaid = any(discarded) or any(p is not None for p in eot) or any(marks) or bool(gaps)
-        if self.note and not any(buckets) and not overlaid:
-            pad = max(cols + _AXIS - len(self.note), 0) // 2
-            blank = [Content("")] * max(rows // 2, 0)
-            return Content("\n").join(
-                [*blank, Content.styled(" " * pad + self.note, "$text-muted")]
-            )
-        thr_eighths = self.threshold * rows * 8
-        thr_row = rows - 1 - min(int(thr_eighths // 8), rows - 1)
-        lines: list[Content] = []
+        width, rows, threshold, columns, _, note, _ = self._painted or self._model()
+        if note:
+            pad = max(width - len(note), 0) // 2
+            lines = [[("", "")] for _ in range(max(rows // 2, 0))]
+            return self._picture([*lines, [(" " * pad + note, _MUTED)]], width)
+        thr_row = rows - 1 - min(int(threshold * rows * 8 // 8), rows - 1)
+        lines = []
         for row in range(rows):
             base = (rows - 1 - row) * 8
             label = "1.0 " if row == 0 else "    "
             if row == thr_row:
-                label = f"{self.threshold:.2f}".lstrip("0")[:3] + " "
-            parts: list[tuple[str, str]] = [(label, "$text-muted")]
-            for col, bucket in enumerate(buckets):
-                if col in gaps:
-                    # the loop was blocked: the VAD did not run, there is nothing to plot
-                    parts.append(("░" if row == rows - 1 else " ", "$error on $error 20%"))
-                    continue
-                text, style = self._cell(bucket, base, row == thr_row)
-                if discarded[col]:
-                    # speech the framework withheld from the STT: not heard
-                    style = f"{style.split(' on ')[0]} on $error 35%".strip()
-                p = eot[col]
-                if p is not None and min(int(p * rows), rows - 1) == rows - 1 - row:
-                    text, style = (
-                        "•",
-                        f"bold $warning{style[style.find(' on ') :] if ' on ' in style else ''}",
-                    )
-                mark = marks[col]
-                if mark is not None and row == 0:
-                    text, style = MARK_GLYPHS.get(mark, "!"), "bold $error"
-                parts.append((text, style))
-            lines.append(_merge(parts))
-        lines.append(self._footer(cols))
-        return Content("\n").join(lines)
+                label = f"{threshold:.2f}".lstrip("0")[:3] + " "
+            parts: list[tuple[str, str]] = [(label, _MUTED)]
+            for column in columns:
+                parts.append(_cell(column, base, row, rows, row == thr_row))
+            lines.append(parts)
+        lines.append(self._footer(width))
+        return self._picture(lines, width)
 
-    def _cell(
-        self, bucket: tuple[float, bool] | None, base: int, on_threshold: bool
-    ) -> tuple[str, str]:
-        shade = ""
-        fill = 0
-        high = False
-        if bucket is not None:
-            p, speaking = bucket
-            fill = min(max(round(p * self._rows_eighths()) - base, 0), 8)
-            high = p >= self.threshold
-            shade = " on $success 25%" if speaking else ""
-        if fill == 0:
-            if on_threshold:
-                return ("╌", f"$warning 70%{shade}")
-            return (" ", shade.strip())
-        color = "$accent" if high else "$primary 70%"
-        return (_BLOCKS[fill], f"{color}{shade}")
+    def _picture(self, lines: list[list[tuple[str, str]]], width: int) -> _Picture:
+        """Strips from ``(text, style)`` cells: runs of one style become one segment."""
+        base = self.visual_style
+        strips = []
+        for parts in lines:
+            segments: list[Segment] = []
+            run_text: list[str] = []
+            run_style: str | None = None
+            for text, style in parts:
+                if style != run_style and run_text:
+                    segments.append(Segment("".join(run_text), self._rich(base, run_style)))
+                    run_text = []
+                run_style = style
+                run_text.append(text)
+            if run_text:
+                segments.append(Segment("".join(run_text), self._rich(base, run_style)))
+            strip = Strip(segments).adjust_cell_length(width, base.rich_style)
+            strips.append(strip)
+        return _Picture(strips)
 
-    def _rows_eighths(self) -> int:
-        return max(self.size.height - 1, 1) * 8
+    def _rich(self, base: Style, style: str | None) -> RichStyle:
+        rich = self._styles.get(style or "")
+        if rich is None:
+            rich = (base + self._get_style(style)).rich_style if style else base.rich_style
+            self._styles[style or ""] = rich
+        return rich
 
-    def _footer(self, cols: int) -> Content:
+    def _footer(self, width: int) -> list[tuple[str, str]]:
         p = self._samples[-1].probability if self._samples else 0.0
         speaking = self._samples[-1].speaking if self._samples else False
         shown = f"{p:4.2f}" if self.has_probability else "  — "
-        left = Content.assemble(
-            ("  p ", "$text-muted"),
+        left = [
+            ("  p ", _MUTED),
             (shown, "bold $accent" if p >= self.threshold else "bold $foreground"),
-            "  ",
-            ("● speech", "bold $success") if speaking else ("○ silence", "$text-muted"),
-        )
+            ("  ", ""),
+            ("● speech", "bold $success") if speaking else ("○ silence", _MUTED),
+        ]
+        used = sum(len(text) for text, _ in left)
         right = f"-{self.window:g}s … now"
-        if cols + _AXIS - left.cell_length - len(right) < 1:
+        if width - used - len(right) < 1:
             right = f"-{self.window:g}s"  # a narrow panel
-        gap = max(cols + _AXIS - left.cell_length - len(right), 1)
-        return Content.assemble(left, " " * gap, (right, "$text-muted"))
+        gap = max(width - used - len(right), 1)
+        return [*left, (" " * gap, ""), (right, _MUTED)]
 
 
-def _merge(parts: list[tuple[str, str]]) -> Content:
-    """Join cells, merging runs of one style into one span (fewer spans to render)."""
-    merged: list[tuple[str, str]] = []
-    for text, style in parts:
-        if merged and merged[-1][1] == style:
-            merged[-1] = (merged[-1][0] + text, style)
-        else:
-            merged.append((text, style))
-    return Content.assemble(*merged)
+def _cell(column: Column, base: int, row: int, rows: int, on_threshold: bool) -> tuple[str, str]:
+    """The text and style of one cell of a column, ``base`` eighths above the bottom."""
+    if column is None:
+        # the loop was blocked: the VAD did not run, there is nothing to plot
+        return ("░" if row == rows - 1 else " ", _GAP)
+    fill_total, high, speaking, discarded, eot_row, mark = column
+    if mark is not None and row == 0:
+        return MARK_GLYPHS.get(mark, "!"), _MARK
+    # speech the framework withheld from the STT (not heard) is shaded red over the green
+    shade = _DISCARDED if discarded else _SPEECH if speaking else ""
+    if eot_row == row:
+        return "•", f"{_EOT} on {shade}" if shade else _EOT
+    fill = min(max(fill_total - base, 0), 8)
+    if fill == 0:
+        if on_threshold:
+            return "╌", f"{_THRESHOLD} on {shade}" if shade else _THRESHOLD
+        return " ", f"on {shade}" if shade else ""
+    color = _BAR_HIGH if high else _BAR
+    return _BLOCKS[fill], f"{color} on {shade}" if shade else color
+
+
+class _Picture(Visual):
+    """The graph's strips, painted; ``str()`` gives its text (tests read it)."""
+
+    def __init__(self, strips: list[Strip]) -> None:
+        self.strips = strips
+
+    def __str__(self) -> str:
+        return "\n".join(strip.text for strip in self.strips)
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        return self.strips if height is None else self.strips[:height]
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return max((strip.cell_length for strip in self.strips), default=0)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.strips)
