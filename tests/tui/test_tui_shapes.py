@@ -136,6 +136,29 @@ async def test_vad_graph_shades_speech_without_probability(app: AgentConsoleApp)
         assert shade(graph, "success", 0.25) in backgrounds, backgrounds
 
 
+async def test_vad_graph_follows_a_theme_change(app: AgentConsoleApp) -> None:
+    """The graph resolves its colours once per theme: a new theme repaints it in the new
+    theme's colours, not the old ones."""
+    app.feed_events(
+        [
+            {"type": "vad", "t": 1 + i * 0.032, "probability": 0.9, "speaking": True}
+            for i in range(60)
+        ]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await caught_up(pilot)
+        graph = app.query_one(VadGraph)
+        before = shade(graph, "success", 0.25)
+        assert before in cell_backgrounds(graph.render())
+        paints = graph.paints
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await wait_for(pilot, lambda: graph.paints > paints, what="a repaint in the new theme")
+        after = shade(graph, "success", 0.25)
+        assert after != before
+        backgrounds = cell_backgrounds(graph.render())
+        assert after in backgrounds and before not in backgrounds, (before, after, backgrounds)
+
+
 async def test_uninterruptible_speech_with_discarded_audio_on_an_events_only_vad(
     app: AgentConsoleApp,
 ) -> None:
