@@ -50,7 +50,8 @@ def test_three_barge_ins_with_echo_cancellation(audio_rig: dict[str, str], tmp_p
                 return e["type"] == "user_transcript" and e["final"] and e["t"] > s
 
             heard = console.wait_for(final, 60, f"the transcript of barge-in {n + 1}")
-            assert _norm(heard["text"]) == SENTENCE, (n, heard["text"], console.tail())
+            audio = console.of_type("audio")[-1:]  # overflows, underruns, the echo verdict
+            assert _norm(heard["text"]) == SENTENCE, (n, heard["text"], audio, console.tail())
             cut = [e for e in console.after(start, "agent_turn") if e["interrupted"]]
             assert cut and cut[0]["text"].startswith("Here is the long weather"), console.tail()
             reply = console.wait_for(
