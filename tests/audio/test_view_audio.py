@@ -41,27 +41,35 @@ async def test_space_plays_from_the_cursor(audio_rig: dict[str, str], tmp_path: 
         device=monitor.index, channels=1, samplerate=48000, dtype="int16", callback=capture
     ):
         async with app.run_test(size=(140, 40)) as pilot:
-            await pilot.press("home")
-            for _ in range(5):  # 5 s: the user's tone starts at 5.0 (console time)
-                await pilot.press("right")
-            assert app.cursor == 5.0
-            with lock:
-                heard.clear()
-            await pilot.press("space")
-            assert player.playing
-            assert "playing" in str(app.query_one(Timeline).render())
-            # the cursor follows the audio (wait for it, no fixed pause), and what is heard at
-            # the cursor is on the screen: the first spoken turn (5.5-7.0 s) is underway
+            # the cursor follows the audio (waited for, no fixed pause), and what is heard at
+            # the cursor is on the screen: the first spoken turn (5.5-7.0 s) is underway. A
+            # loaded machine can stall the app past the whole turn: then play it again
+            inside: list[str] = []
             seen: list[tuple[float, str]] = []
-            for _ in range(200):
-                seen.append((app.cursor, app.state.user_state))
-                if app.cursor >= 6.5:
+            for _attempt in range(3):
+                if player.playing:
+                    await pilot.press("space")
+                await pilot.press("home")
+                for _ in range(5):  # 5 s: the user's tone starts at 5.0 (console time)
+                    await pilot.press("right")
+                assert app.cursor == 5.0
+                with lock:
+                    heard.clear()
+                await pilot.press("space")
+                assert player.playing
+                assert "playing" in str(app.query_one(Timeline).render())
+                seen = []
+                for _ in range(200):
+                    seen.append((app.cursor, app.state.user_state))
+                    if app.cursor >= 6.5:
+                        break
+                    await pilot.pause(0.05)
+                assert app.cursor >= 6.5, seen
+                inside = [state for cursor, state in seen if 5.6 <= cursor <= 6.9]
+                if inside:
                     break
-                await pilot.pause(0.05)
-            assert app.cursor >= 6.5
-            inside = [state for cursor, state in seen if 5.6 <= cursor <= 7.0]
             assert inside, f"the cursor never stopped inside the spoken turn: {seen}"
-            assert "speaking" in inside, seen
+            assert set(inside) == {"speaking"}, seen
             with lock:
                 loudest = max(heard, default=0.0)
             assert loudest > 1000, f"the speaker monitor heard nothing (rms {loudest:.0f})"
