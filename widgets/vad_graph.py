@@ -23,7 +23,7 @@ MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 _AXIS = 4  # width of the left axis labels ("1.0 ", " .5 ", "  0 ")
 
-# What the cells are drawn with: Textual style strings, resolved once per theme (_Styles)
+# What the cells are drawn with: Textual style strings, resolved once per theme (VadGraph._rich)
 _MUTED = "$text-muted"
 _BAR = "$primary 70%"
 _BAR_HIGH = "$accent"
@@ -37,6 +37,9 @@ _DISCARDED = "$error 35%"
 Column = tuple[int, bool, bool, bool, int, str | None] | None
 """One column of the picture: (fill in eighths of a row, over the threshold, speech, speech
 withheld from the STT, the turn detector's row or -1, mark); None where the loop was blocked."""
+
+_EMPTY: Column = (0, False, False, False, -1, None)
+"""A column with nothing to draw."""
 
 
 def bucket_samples(
@@ -233,8 +236,8 @@ class VadGraph(Widget):
 
     def _model(self) -> _Model:
         """Everything the picture shows, at the resolution it is drawn with."""
-        width, height = self.size
-        rows = max(height - 1, 1)
+        width = self.size.width
+        rows = self._rows()
         cols = max(width - _AXIS, 1)
         eighths = rows * 8
         buckets = bucket_samples(self._samples, self._now, self.window, cols)
@@ -261,11 +264,7 @@ class VadGraph(Widget):
                 columns.append((fill, high, speaking, discarded[col], eot_row, marks[col]))
         last = self._samples[-1] if self._samples else None
         footer = (f"{last.probability:4.2f}", last.speaking) if last else None
-        blank = (
-            self.note
-            and not any(buckets)
-            and not any(c != (0, False, False, False, -1, None) for c in columns)
-        )
+        blank = self.note and not any(buckets) and all(c == _EMPTY for c in columns)
         return _Model(
             width,
             rows,
@@ -284,12 +283,15 @@ class VadGraph(Widget):
 
     def render(self) -> _Picture:
         self.paints += 1
-        width, rows, threshold, columns, _, note, _ = self._painted or self._model()
+        model = self._painted
+        if model is None or (model.width, model.rows) != (self.size.width, self._rows()):
+            model = self._painted = self._model()  # painted before the resize was handled
+        width, rows, threshold, columns, _, note, _ = model
         if note:
             pad = max(width - len(note), 0) // 2
             lines = [[("", "")] for _ in range(max(rows // 2, 0))]
             return self._picture([*lines, [(" " * pad + note, _MUTED)]], width)
-        thr_row = rows - 1 - min(int(threshold * rows * 8 // 8), rows - 1)
+        thr_row = rows - 1 - min(int(threshold * rows), rows - 1)
         lines = []
         for row in range(rows):
             base = (rows - 1 - row) * 8
@@ -302,6 +304,10 @@ class VadGraph(Widget):
             lines.append(parts)
         lines.append(self._footer(width))
         return self._picture(lines, width)
+
+    def _rows(self) -> int:
+        """Rows of bars: the widget's height less the footer line."""
+        return max(self.size.height - 1, 1)
 
     def _picture(self, lines: list[list[tuple[str, str]]], width: int) -> _Picture:
         """Strips from ``(text, style)`` cells: runs of one style become one segment."""
