@@ -18,6 +18,8 @@ level (sink-input volume in dB) and latency. Per case, one line:
 * ``echo``/``erle``: agentconsole's own ``echo_db`` / ``erle_db`` readings (median);
   ``holds``: times agentconsole held the agent's audio because someone talked over its echo,
   ``false``: those that began outside every barge-in (the agent paused on its own echo).
+  With ``--verbose``, also each barge-in's transcript, when it was held, and whose output
+  the mic handed on when the user started (``canceller``: ``linear`` or ``aec3``).
 
 The user's speech is played ``--level`` dB (default -3) re espeak-ng's own level, as the
 tests play it: at espeak-ng's level WebRTC's noise suppression alone makes the offline STT
@@ -256,7 +258,16 @@ def score(
     hold_after = [
         next((round(t - a, 2) for t in began if a <= t <= b + 0.5), None) for a, b in plays
     ]
+    # whose output the mic handed on when each barge-in's speech began (the WAV's 0.3 s lead)
+    canceller = [
+        next(
+            (e.get("canceller") or "-" for e in reversed(audio) if e["received"] <= a + 0.3),
+            "-",
+        )
+        for a, _ in plays
+    ]
     return {
+        "canceller": canceller,
         "hold_after": hold_after,
         "holds": len(began),
         "false_holds": false_holds,
@@ -312,6 +323,7 @@ def main() -> None:
                 print(f"    heard: {r['heard']}\n    stray: {r['stray']}", flush=True)
                 if case.console == "ours":
                     print(f"    held after: {r['hold_after']}", flush=True)
+                    print(f"    canceller: {r['canceller']}", flush=True)
     finally:
         rec.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -1,12 +1,14 @@
 """Talking over the agent through an echo path: what the hold can and cannot save, offline.
 
-    .venv/bin/python bench/bench_talkover.py [--only detector,forced,linear]
+    .venv/bin/python bench/bench_talkover.py [--only detector,forced,linear,console]
 
 No devices: the agent's speech (espeak-ng), its echo (a delayed, attenuated copy of what was
 actually played) and a user saying "turn on the kitchen lights" (another espeak-ng voice, at
 the rig tests' level) are mixed frame by frame and run through the console's real canceller
 (`EchoCanceller`: AEC3 and the echo path's talk-over detector). The canceller's output around
-the user's sentence goes to the offline Moonshine STT. Each case is 6 barge-ins at different
+the user's sentence goes to the offline Moonshine STT. The first three kinds run AEC3 alone
+(``EchoCanceller(linear=False)``), as the console did before its linear canceller. Each case
+is 6 barge-ins at different
 points of the agent's speech, at -6, -12 and -20 dB, 40 and 120 ms.
 
 The speaker's buffer is modelled: after the hold the agent plays on for ``--buffer`` seconds
@@ -19,6 +21,10 @@ The speaker's buffer is modelled: after the hold the agent plays on for ``--buff
 * ``linear``: an oracle for a linear echo canceller used in the overlap instead of AEC3 (the
   exact echo removed down to ``R`` dB, the user untouched; what a console-side delay line
   plus linear stage could at best deliver).
+* ``console``: the canceller as the console runs it, the hold and the linear canceller
+  (``console/audio/linear.py``) beside AEC3. The echo here is sample-exact, which a linear
+  canceller models perfectly; ``bench_bargein.py`` has it through the rig's drifting
+  loopback.
 
 Prints one line per case; asserts nothing.
 """
@@ -85,6 +91,7 @@ def scene(
     *,
     forced_s: float | None = None,
     residual_db: float | None = None,
+    linear: bool = False,
 ) -> tuple[str, float | None]:
     """One barge-in; returns what the STT heard and how long after the user the hold came."""
     n = int((at_s + len(user) / RATE + 1.0) * RATE)
@@ -95,7 +102,7 @@ def scene(
     played = np.zeros(n, np.float32)
     echo = np.zeros(n, np.float32)
     out = np.zeros(n, np.float32)
-    canceller = EchoCanceller(RATE)
+    canceller = EchoCanceller(RATE, linear=linear)
     canceller.set_delay(0.1)
     assert canceller.path is not None
     held: int | None = None
@@ -128,7 +135,7 @@ def scene(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default="detector,forced,linear")
+    parser.add_argument("--only", default="detector,forced,linear,console")
     parser.add_argument("--buffer", type=float, default=0.05, help="speaker buffer, seconds")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
@@ -139,14 +146,16 @@ def main() -> int:
         user = USER_GAIN * _espeak(
             ["-v", "en-us+m3", "-p", "40", "-s", "160"], SENTENCE, Path(tmp), "user"
         )
-    runs: list[tuple[str, dict[str, float]]] = []
+    runs: list[tuple[str, dict[str, float | bool]]] = []
     only = args.only.split(",")
     if "detector" in only:
         runs.append(("detector", {}))
     if "forced" in only:
         runs += [(f"forced {t:.2f}s", {"forced_s": t}) for t in (0.03, 0.1, 0.2)]
     if "linear" in only:
-        runs += [(f"linear {r:g}dB", {"residual_db": r}) for r in (12.0, 20.0, 40.0)]
+        runs += [(f"oracle {r:g}dB", {"residual_db": r}) for r in (12.0, 20.0, 40.0)]
+    if "console" in only:
+        runs.append(("console", {"linear": True}))
     print(f"{'hold':<14} {'echo':>6} {'delay':>6}  right  hold after user (s)")
     for label, kw in runs:
         for gain, delay in CASES:

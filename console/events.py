@@ -351,6 +351,9 @@ class Audio(Event):
     """The speaker as heard in the mic, dB relative to what was played (the echo path)."""
     erle_db: float | None = None
     """Echo return loss enhancement: how many dB echo cancellation takes off that echo."""
+    canceller: str | None = None
+    """Whose output the mic hands on while there is an echo path: ``"linear"`` (the linear
+    canceller, which lets a user talking over the echo through) or ``"aec3"`` (WebRTC's)."""
     held: bool | None = None
     """The agent's audio is held: someone is talking over its echo (docs/audio.md)."""
 

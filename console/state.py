@@ -298,6 +298,8 @@ class AudioStatus:
     """The speaker heard in the mic (dB re what was played); None: no echo path."""
     erle_db: float | None = None
     """How far echo cancellation brings that echo down (dB); None: not measured."""
+    canceller: str | None = None
+    """Whose output the mic hands on: ``"linear"`` or ``"aec3"``; None: no echo path."""
     held: bool = False
     """The agent's audio is held: someone is talking over its echo."""
 
@@ -770,6 +772,8 @@ class SessionState:
         for name in ("echo_db", "erle_db"):
             if name in given:
                 setattr(audio, name, _num(getattr(ev, name)))
+        if "canceller" in given:
+            audio.canceller = ev.canceller if ev.canceller in ("linear", "aec3") else None
         if "held" in given:
             audio.held = bool(ev.held)
         self._touch("states", "header")

@@ -58,6 +58,9 @@ def level_bar(level: float, width: int) -> Content:
     return Content.assemble(*parts)
 
 
+EchoReading = tuple[bool | None, float | None, float | None, str | None]
+"""``(aec, echo_db, erle_db, canceller)`` from the ``audio`` event."""
+
 ECHO_GOOD_ERLE_DB = 25.0
 """Echo cancelled at least this much: shown as fine."""
 ECHO_POOR_ERLE_DB = 15.0
@@ -65,18 +68,25 @@ ECHO_POOR_ERLE_DB = 15.0
 
 
 def echo_label(
-    aec: bool | None, echo_db: float | None, erle_db: float | None, width: int | None = None
+    aec: bool | None,
+    echo_db: float | None,
+    erle_db: float | None,
+    canceller: str | None = None,
+    width: int | None = None,
 ) -> Content:
-    """How well echo is being cancelled, from the ``audio`` event's ``echo_db`` / ``erle_db``.
+    """How well echo is being cancelled, from the ``audio`` event's ``echo_db`` / ``erle_db``
+    / ``canceller``.
 
     ``echo_db`` is how loud the speaker is in the mic, ``erle_db`` how far cancellation takes
     it down; a user on laptop speakers sees the second drop before the agent interrupts itself.
+    ``canceller`` ``"linear"``: the linear canceller's output is in use, which lets a user
+    talking over the agent through (docs/audio.md); the full wording says so.
     With ``width``, the longest wording that fits (a narrow panel gets a shorter one, the
     advice to use headphones kept as long as it fits); the shortest is cropped.
     """
     if not aec:
         return Content("")
-    variants = _echo_variants(echo_db, erle_db)
+    variants = _echo_variants(echo_db, erle_db, canceller == "linear")
     if width is None:
         return variants[0]
     for variant in variants:
@@ -85,7 +95,7 @@ def echo_label(
     return variants[-1].truncate(max(width, 0))
 
 
-def _echo_variants(echo_db: float | None, erle_db: float | None) -> list[Content]:
+def _echo_variants(echo_db: float | None, erle_db: float | None, linear: bool) -> list[Content]:
     """The echo label's wordings, longest first."""
     if echo_db is None:
         return [
@@ -101,9 +111,18 @@ def _echo_variants(echo_db: float | None, erle_db: float | None) -> list[Content
         ]
     cancelled = f"cancelled {erle_db:.0f} dB"
     if erle_db >= ECHO_GOOD_ERLE_DB:
+        full = Content.assemble((level, "$text-muted"), (f" · {cancelled}", "$success"))
+        short = Content.styled(f"echo {cancelled}", "$success")
+        tag = (" (linear)", "$text-muted")
         return [
-            Content.assemble((level, "$text-muted"), (f" · {cancelled}", "$success")),
-            Content.styled(f"echo {cancelled}", "$success"),
+            *([Content.assemble(full, tag)] if linear else []),
+            full,
+            *(
+                [Content.assemble((cancelled, "$success"), (", linear", "$text-muted"))]
+                if linear
+                else []
+            ),
+            short,
             Content.styled("echo ✓", "$success"),
         ]
     if erle_db >= ECHO_POOR_ERLE_DB:
@@ -148,7 +167,7 @@ class SessionPanel(Widget):
         self.agent_state = "initializing"
         self.problem: str | None = None
         self.mic = True
-        self.echo: tuple[bool | None, float | None, float | None] = (None, None, None)
+        self.echo: EchoReading = (None, None, None, None)
         self.held = False
         """The agent's audio is held: the user is talking over its echo."""
         self._painted_once = False
@@ -162,13 +181,14 @@ class SessionPanel(Widget):
         agent_state: str,
         problem: str | None = None,
         mic: bool = True,
-        echo: tuple[bool | None, float | None, float | None] = (None, None, None),
+        echo: EchoReading = (None, None, None, None),
         held: bool = False,
     ) -> None:
         """Set what to show (``level`` in dBFS); repaint only when something visible changed.
 
         ``mic`` False: no microphone is open (``--no-audio``). ``echo`` is
-        ``(aec, echo_db, erle_db)`` from the ``audio`` event (see :func:`echo_label`);
+        ``(aec, echo_db, erle_db, canceller)`` from the ``audio`` event (see
+        :func:`echo_label`);
         ``held``: the agent's audio is paused while the user talks over its echo.
         """
         shown = (
@@ -245,10 +265,15 @@ class SessionPanel(Widget):
 
 
 def _rounded(
-    echo: tuple[bool | None, float | None, float | None],
-) -> tuple[bool | None, int | None, int | None]:
-    aec, level, erle = echo
-    return (aec, None if level is None else round(level), None if erle is None else round(erle))
+    echo: EchoReading,
+) -> tuple[bool | None, int | None, int | None, str | None]:
+    aec, level, erle, canceller = echo
+    return (
+        aec,
+        None if level is None else round(level),
+        None if erle is None else round(erle),
+        canceller,
+    )
 
 
 class HeaderBar(Widget):

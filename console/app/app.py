@@ -355,7 +355,7 @@ class AgentConsoleApp(App[int]):
             agent_state=self.state.agent_state,
             problem=audio.problem,
             mic=(audio.input if audio.reported else self.info.input_device) is not None,
-            echo=(audio.aec, audio.echo_db, audio.erle_db),
+            echo=(audio.aec, audio.echo_db, audio.erle_db, audio.canceller),
             held=audio.held,
         )
 

@@ -250,15 +250,18 @@ class AudioEngine:
         }
 
     def _echo_status(self) -> dict[str, Any]:
-        """``echo_db`` (the speaker heard in the mic, dB re what was played; None: no echo path)
-        and ``erle_db`` (how far the canceller brings that echo down; None: not measured)."""
-        path = self._apm.path if self._apm is not None and not self._virtual_out else None
-        if path is None or not path.echo:
-            return {"echo_db": None, "erle_db": None}
-        echo_db, erle = path.echo_db, path.erle_db
+        """``echo_db`` (the speaker heard in the mic, dB re what was played; None: no echo path),
+        ``erle_db`` (how far the canceller brings that echo down; None: not measured) and
+        ``canceller`` (``"linear"`` or ``"aec3"``: whose output the mic hands on)."""
+        apm = self._apm if not self._virtual_out else None
+        path = apm.path if apm is not None else None
+        if apm is None or path is None or not path.echo:
+            return {"echo_db": None, "erle_db": None, "canceller": None}
+        echo_db, erle = path.echo_db, apm.erle_db
         return {
             "echo_db": None if echo_db is None else round(echo_db, 1),
             "erle_db": None if erle is None else round(erle, 1),
+            "canceller": "linear" if apm.linear_in_use else "aec3",
         }
 
     def close(self) -> None:
@@ -493,10 +496,13 @@ class AudioEngine:
                     next_status = max(next_status + period, now)
 
     def _echo_changed(self) -> bool:
-        """An echo path appeared or went, or its level or ERLE moved by 3 dB or more since the
-        last check that said so (headless sends status only on changes)."""
+        """An echo path appeared or went, the canceller in use changed, or the echo's level or
+        ERLE moved by 3 dB or more since the last check that said so (headless sends status
+        only on changes)."""
         now = self._echo_status()
         last, self._echo_last = self._echo_last, now
+        if last.get("canceller") != now.get("canceller"):
+            return True
         for key in ("echo_db", "erle_db"):
             a, b = last.get(key), now.get(key)
             if (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) >= 3):

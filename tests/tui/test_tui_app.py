@@ -189,6 +189,11 @@ async def test_mute_toggles_and_is_shown(app: AgentConsoleApp, host: FakeHost) -
         ({"aec": True, "echo_db": -12.3, "erle_db": None}, "echo -12 dB · measuring", "echo …"),
         ({"aec": True, "echo_db": -12.3, "erle_db": 41.0}, "echo cancelled 41 dB", "echo ✓"),
         (
+            {"aec": True, "echo_db": -6.2, "erle_db": 40.0, "canceller": "linear"},
+            "cancelled 40 dB, linear",
+            "echo ✓",
+        ),
+        (
             {"aec": True, "echo_db": -6.0, "erle_db": 9.4},
             "echo: use headphones",
             "echo ✗",
@@ -236,6 +241,12 @@ async def test_held_agent_is_shown(app: AgentConsoleApp, size: tuple[int, int]) 
 def test_echo_label_wordings() -> None:
     """The full wording where there is room; a narrower one where there is not."""
     assert echo_label(True, -12.3, 41.0).plain == "echo -12 dB · cancelled 41 dB"
+    linear = echo_label(True, -6.2, 40.0, "linear")
+    assert linear.plain == "echo -6 dB · cancelled 40 dB (linear)"
+    assert echo_label(True, -6.2, 40.0, "linear", width=len(linear) - 1).plain == (
+        "echo -6 dB · cancelled 40 dB"
+    )
+    assert echo_label(True, -6.2, 40.0, "aec3").plain == "echo -6 dB · cancelled 40 dB"
     bad = echo_label(True, -6.0, 9.4).plain
     assert bad == "echo -6 dB · only 9 dB cancelled: use headphones"
     assert echo_label(True, -6.0, 9.4, width=len(bad)).plain == bad
