@@ -222,7 +222,7 @@ class LinearEcho:
             self._res_from = end
         else:
             self._res.push(y)
-        if coarse_delay is not None and self._frames % _MEASURE_EVERY == 0:
+        if self._frames % _MEASURE_EVERY == 0:
             self._measure(end, coarse_delay, talking)
         if y is None:
             return None
@@ -239,8 +239,9 @@ class LinearEcho:
             return
         e_mic, e_res = float(np.dot(mic, mic)), float(np.dot(res, res))
         erle = 10 * math.log10(max(e_mic, 1e-30) / max(e_res, e_mic * 1e-9, 1e-30))
-        smooth = _ERLE_SMOOTH if self.erle_db is not None else 0.0
-        self.erle_db = erle if self.erle_db is None else smooth * self.erle_db + (1 - smooth) * erle
+        if self.erle_db is not None:
+            erle = _ERLE_SMOOTH * self.erle_db + (1 - _ERLE_SMOOTH) * erle
+        self.erle_db = erle
         self._measured += 1
         if self.erle_db >= LOCK_DB and self._measured >= _LOCK_AFTER:
             self.locked = True
@@ -248,12 +249,10 @@ class LinearEcho:
             self.locked = False
 
     def _reset(self, end: int) -> None:
-        self._points.clear()
+        self._reset_delay()
         self._slope = 0.0
         self._h = None
-        self.locked = False
         self.erle_db = None
-        self._measured = 0
         self._misses = 0
         self._aligned_from = end + _TAPS
 
@@ -386,8 +385,7 @@ class LinearEcho:
         if first < self._aligned_from:
             return
         basis = self._aligned.span(first, end)
-        stop = end
-        y = self._mic.span(start, stop)
+        y = self._mic.span(start, end)
         if basis is None or y is None or float(np.dot(basis, basis)) < _ACTIVE * basis.size:
             return
         cols = np.lib.stride_tricks.sliding_window_view(basis.astype(np.float64), _TAPS)[:, ::-1]
