@@ -21,8 +21,9 @@ its rate). So:
   signal is read at that fractional delay (windowed-sinc interpolation, 10 ms at a time);
 * an 8-tap filter on that signal, refitted by least squares on each window shown to be echo
   alone, takes up the level and the path's filtering;
-* ERLE on those windows decides: :attr:`LinearEcho.locked` above :data:`LOCK_DB` (after three
-  of them), released below :data:`UNLOCK_DB`. A room's echo (reverberation for hundreds of
+* ERLE on those windows decides: :attr:`LinearEcho.locked` once three in a row, measured since
+  the output was last dropped, are each at :data:`LOCK_DB` or better; released when the
+  smoothed figure falls below :data:`UNLOCK_DB`. A room's echo (reverberation for hundreds of
   ms) does not get there, and AEC3's output stays in use;
 * a window that matches nowhere near the predicted delay but matches elsewhere is a jump (the
   output is dropped until locked again); one that matches nowhere is someone talking over the
@@ -60,7 +61,7 @@ _SINC = 16  # interpolation taps
 _FRAC_STEPS = 512  # fractional delays are rounded to 1/512 sample (under -50 dB at 4 kHz)
 _ACTIVE = 10 ** (-50 / 10)  # mean square of the played signal that counts as playing
 _ERLE_SMOOTH = 0.8
-_LOCK_AFTER = 3  # windows of echo alone measured before the output is used (the noise
+_LOCK_AFTER = 3  # windows of echo alone in a row at LOCK_DB before the output is used (the noise
 # suppressor after it runs on it from the first prediction, and settles in about 60 ms)
 _MEASURE_EVERY = 4  # frames (10 ms) between delay measurements
 
@@ -156,7 +157,7 @@ class LinearEcho:
         self._last_played = -(1 << 40)  # ref sample count when something was last played
         self._resumed = False  # the agent started playing again after a pause
         self._restart = False  # the delay's line starts again at the next measurement
-        self._measured = 0  # windows judged since the output was last dropped
+        self._measured = 0  # windows in a row at LOCK_DB since the output was last dropped
         self._misses = 0  # measurements in a row that did not find the echo
         self.erle_db: float | None = None
         """ERLE of the linear prediction on echo alone (dB, smoothed); None until measured."""
@@ -239,14 +240,22 @@ class LinearEcho:
             return
         e_mic, e_res = float(np.dot(mic, mic)), float(np.dot(res, res))
         erle = 10 * math.log10(max(e_mic, 1e-30) / max(e_res, e_mic * 1e-9, 1e-30))
-        if self.erle_db is not None:
-            erle = _ERLE_SMOOTH * self.erle_db + (1 - _ERLE_SMOOTH) * erle
-        self.erle_db = erle
-        self._measured += 1
-        if self.erle_db >= LOCK_DB and self._measured >= _LOCK_AFTER:
+        if self.locked:
+            assert self.erle_db is not None
+            self.erle_db = _ERLE_SMOOTH * self.erle_db + (1 - _ERLE_SMOOTH) * erle
+            if self.erle_db < UNLOCK_DB:
+                self.locked, self._measured = False, 0
+            return
+        # Not in use: only windows measured since the output was dropped count, each of them
+        # at LOCK_DB or better. A figure smoothed from before a pause or a jump would vouch
+        # for a prediction it never measured, and let echo through for a moment.
+        self._measured = self._measured + 1 if erle >= LOCK_DB else 0
+        if self._measured <= 1 or self.erle_db is None:
+            self.erle_db = erle
+        else:
+            self.erle_db = _ERLE_SMOOTH * self.erle_db + (1 - _ERLE_SMOOTH) * erle
+        if self._measured >= _LOCK_AFTER:
             self.locked = True
-        elif self.erle_db < UNLOCK_DB:
-            self.locked = False
 
     def _reset(self, end: int) -> None:
         self._reset_delay()

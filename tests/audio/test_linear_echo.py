@@ -107,11 +107,34 @@ def test_follows_a_drifting_delay(agent: Signal) -> None:
     le = LinearEcho(RATE)
     out, locked = _drive(le, agent, mic, coarse_s=0.07)
     first = int(np.argmax(locked))
-    assert locked.any() and first < 1.0 * RATE, first / RATE
-    assert locked[first:].mean() > 0.95
+    starts = int(np.argmax(np.abs(agent) > 1e-3))  # the agent's first sound
+    assert locked.any() and first - starts < 1.0 * RATE, (first - starts) / RATE
+    # each time the agent speaks again after a pause, the output waits for three fresh
+    # windows at LOCK_DB (about 0.3 s); the rest of the time it is in use
+    assert locked[first:].mean() > 0.9
     on = locked & (np.abs(mic) > 0)
     assert _db(mic[on]) - _db(out[on]) > 30
     assert le.erle_db is not None and le.erle_db > LOCK_DB
+
+
+def test_each_lock_is_earned_by_the_windows_just_before_it(agent: Signal) -> None:
+    """Every time the output comes into use (the first lock, and again each time the agent
+    speaks after a pause), the three 150 ms windows measured just before were each cancelled
+    by about LOCK_DB or more: a figure from before a pause does not vouch for a new
+    prediction (when it did, the output came into use on windows at 24-29 dB)."""
+    delay = _drifting_delay(agent.size)
+    mic = _echo(agent, delay, 0.5)
+    out, locked = _drive(LinearEcho(RATE), agent, mic, coarse_s=0.07)
+    win, step = int(0.15 * RATE), 4 * FRAME
+    starts = [i for i in range(FRAME, mic.size, FRAME) if locked[i] and not locked[i - FRAME]]
+    assert len(starts) >= 2  # the first lock and at least one after a pause
+    for i in starts:
+        end = i + FRAME  # the frame whose measurement locked
+        for k in range(3):
+            seg = slice(end - k * step - win, end - k * step)
+            erle = _db(mic[seg]) - _db(out[seg])
+            # (a little under LOCK_DB: the output here is rounded to 16 bits)
+            assert erle > LOCK_DB - 2, (end / RATE, k, erle)
 
 
 def test_a_user_talking_over_the_echo_comes_through_untouched(agent: Signal, user: Signal) -> None:
@@ -179,7 +202,11 @@ def test_after_a_pause_the_output_waits_for_a_new_lock(agent: Signal) -> None:
     for i in range(back, back + int(0.3 * RATE), FRAME):
         seg = slice(i, i + FRAME)
         if locked[seg].all() and _db(mic[seg]) > -60:
-            assert _db(mic[seg]) - _db(out[seg]) > 25, i / RATE
+            # 25 dB down, or (on a quiet, hissing sound, where the short filter is weakest)
+            # left under -55 dBFS, a quiet room's noise on a laptop's mic
+            assert _db(mic[seg]) - _db(out[seg]) > 25 or _db(out[seg]) < -55, i / RATE
+    on = locked[back:] & (np.abs(mic[back:]) > 0)
+    assert _db(mic[back:][on]) - _db(out[back:][on]) > 30
 
 
 def test_a_rooms_echo_is_left_to_aec3(agent: Signal) -> None:
