@@ -28,6 +28,8 @@ its rate). So:
 * a window that matches nowhere near the predicted delay but matches elsewhere is a jump (the
   output is dropped until locked again); one that matches nowhere is someone talking over the
   echo, and the prediction is held through it, the delay extrapolated;
+* a window whose output is louder than its mic means the prediction is lost (a jump beyond
+  the search, an underrun): the output is dropped at once and the delay searched for again;
 * when the agent speaks again after a pause, the output waits for a new lock.
 
 bench/README.md ("A linear canceller for double talk") has the figures on the audio rig.
@@ -64,6 +66,10 @@ _ERLE_SMOOTH = 0.8
 _LOCK_AFTER = 3  # windows of echo alone in a row at LOCK_DB before the output is used (the noise
 # suppressor after it runs on it from the first prediction, and settles in about 60 ms)
 _MEASURE_EVERY = 4  # frames (10 ms) between delay measurements
+_WORSE = 10 ** (1 / 10)  # output energy over the mic's at which the prediction is lost (1 dB)
+_WORSE_WIN = 40  # ms of output and mic compared, every frame
+_RESIDUAL = 10 ** (-20 / 10)  # a frame this far under the predicted echo holds nothing else
+_GATE = 10 ** (-40 / 20)  # ... and is let through this much quieter
 
 _WEIGHTS: dict[int, npt.NDArray[np.float64]] = {}
 
@@ -159,6 +165,7 @@ class LinearEcho:
         self._restart = False  # the delay's line starts again at the next measurement
         self._measured = 0  # windows in a row at LOCK_DB since the output was last dropped
         self._misses = 0  # measurements in a row that did not find the echo
+        self._gain = 1.0  # the residual gate's gain on the last frame
         self.erle_db: float | None = None
         """ERLE of the linear prediction on echo alone (dB, smoothed); None until measured."""
         self.locked = False
@@ -211,10 +218,19 @@ class LinearEcho:
             self.locked, self._measured = False, 0
             self._restart = True
         y: npt.NDArray[np.float32] | None = None
+        gain = 1.0
         if self._points:
             basis = self._read(end - x.size, end)
             if basis is not None and self._h is not None:
-                y = x - np.convolve(basis, self._h, "valid").astype(np.float32)
+                echo = np.convolve(basis, self._h, "valid").astype(np.float32)
+                y = x - echo
+                e_echo = float(np.dot(echo, echo))
+                if e_echo > _ACTIVE * x.size and float(np.dot(y, y)) < e_echo * _RESIDUAL:
+                    # Only what is left of the echo (40 dB under it, speech-shaped): with
+                    # nothing else on the mic (a quiet room, a virtual device) a VAD takes it
+                    # for speech and the agent interrupts itself. Someone talking over the
+                    # echo is far louder than that, and opens the gate.
+                    gain = _GATE
         else:
             self._aligned.push(np.zeros(x.size, dtype=np.float32))
             self._aligned_from = end + _TAPS
@@ -223,10 +239,23 @@ class LinearEcho:
             self._res_from = end
         else:
             self._res.push(y)
+        if y is not None and self._adds_echo(end):
+            # The prediction no longer matches the echo: subtracting it adds as much as it
+            # removes. A good one leaves less than the mic held, with or without someone
+            # talking over the echo (the talker is not correlated with it). So the delay is
+            # lost (a jump beyond the search, an underrun): the output is dropped at once,
+            # and the delay searched for again around the echo path's.
+            self._reset_delay()
+            self._misses = 0
         if self._frames % _MEASURE_EVERY == 0:
             self._measure(end, coarse_delay, talking)
         if y is None:
+            self._gain = 1.0
             return None
+        if gain != 1.0 or self._gain != 1.0:
+            # a ramp across the frame, from the last frame's gain (no clicks)
+            y = y * np.linspace(self._gain, gain, y.size, dtype=np.float32)
+        self._gain = gain
         out: npt.NDArray[np.int16] = np.clip(y * 32768.0, -32768, 32767).astype(np.int16)
         return out
 
@@ -271,34 +300,47 @@ class LinearEcho:
         self._points.clear()
         self.locked, self._measured = False, 0
 
+    def _adds_echo(self, end: int) -> bool:
+        """Whether the last 40 ms of output are louder than the mic (by :data:`_WORSE`)."""
+        start = end - _WORSE_WIN * self.rate // 1000
+        if start < self._res_from:
+            return False
+        mic, res = self._mic.span(start, end), self._res.span(start, end)
+        if mic is None or res is None:
+            return False
+        e_mic = float(np.dot(mic, mic))
+        return e_mic > _ACTIVE * mic.size and float(np.dot(res, res)) > e_mic * _WORSE
+
     def delay_at(self, n: int) -> float:
         """The predicted delay (samples) of the echo in mic sample ``n``."""
         return self._icpt + self._slope * (n - self._origin)
 
     def _search(self, end: int, guess: float, reach: int) -> tuple[float, float] | None:
-        """Where the last window's echo is, within ``reach`` samples of ``guess``: (delay in
-        samples, to a fraction; correlation); None if nothing was played behind it."""
+        """Where the last window's echo is, within ``reach`` samples of ``guess`` (no nearer
+        than the newest played sample allows): (delay in samples, to a fraction;
+        correlation); None if nothing was played behind it."""
         w, g = self._win, int(round(guess))
+        lo, hi = max(g - reach, end - self._ref.count), g + reach
+        if hi - lo < 2:
+            return None
         y = self._mic.span(end - w, end)
-        xs = self._ref.span(end - w - g - reach, end - g + reach)
+        xs = self._ref.span(end - w - hi, end - lo)
         if y is None or xs is None or float(np.dot(xs, xs)) < _ACTIVE * xs.size:
             return None
-        # cor[j] = sum y[t] xs[t + j]: the echo delayed by g + reach - j samples
+        # cor[j] = sum y[t] xs[t + j]: the echo delayed by hi - j samples
         cor = np.abs(_correlate(xs, y))
         j = int(np.argmax(cor))
         if not 0 < j < cor.size - 1:
-            return float(g + reach - j), 0.0
+            return float(hi - j), 0.0
         seg = xs[j : j + w]
         rho = float(cor[j]) / math.sqrt(max(float(np.dot(y, y)) * float(np.dot(seg, seg)), 1e-30))
         y0, y1, y2 = float(cor[j - 1]), float(cor[j]), float(cor[j + 1])
         den = y0 - 2 * y1 + y2
         frac = 0.5 * (y0 - y2) / den if den < 0 else 0.0
-        return g + reach - (j + frac), rho
+        return hi - (j + frac), rho
 
     def _measure(self, end: int, coarse_delay: float, talking: bool) -> None:
         """Measure the delay on the last window, to a fraction of a sample."""
-        if talking:
-            return  # the window holds someone else too: no evidence either way
         w, wide = self._win, int(_ACQUIRE_S * self.rate)
         if self._points:
             found = self._search(end, self.delay_at(end - w // 2), _TRACK)
@@ -308,6 +350,12 @@ class LinearEcho:
             found = self._search(end, end - (self._ref.count - coarse_delay * self.rate), wide)
         if found is None:
             return  # nothing played: no evidence
+        if talking and found[1] < _MATCH:
+            # Someone may be talking over the echo: a window that does not match is no
+            # evidence either way. One that matches is the echo alone whatever the talk-over
+            # test says (it runs on the echo path's coarse delay, which may be the one just
+            # lost), and counts.
+            return
         if found[1] < _MATCH and self._points:
             # Not where predicted. If the echo is alone somewhere else, the delay jumped (the
             # streams' buffering changed): the output waits for a new lock. If it matches

@@ -76,11 +76,12 @@ def _drive(
     le: LinearEcho,
     played: Signal,
     mic: Signal,
-    coarse_s: float,
+    coarse_s: float | npt.NDArray[np.float64],
     talking: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[Signal, npt.NDArray[np.bool_]]:
     """Feed both streams 10 ms at a time, as the engine's callbacks do; return the output
-    (the raw mic where there was none) and whether it was locked, per sample."""
+    (the raw mic where there was none) and whether it was locked, per sample. ``coarse_s``
+    is the echo path's delay, or what it says at each sample."""
     r = (np.clip(played, -1, 1) * 32767).astype(np.int16)
     m = (np.clip(mic, -1, 1) * 32767).astype(np.int16)
     out = mic.copy()
@@ -88,7 +89,8 @@ def _drive(
     for i in range(0, mic.size - FRAME + 1, FRAME):
         le.render(r[i : i + FRAME])
         talk = bool(talking[i]) if talking is not None else False
-        y = le.capture(m[i : i + FRAME], coarse_s, talk)
+        coarse = coarse_s if isinstance(coarse_s, float) else float(coarse_s[i])
+        y = le.capture(m[i : i + FRAME], coarse, talk)
         if y is not None:
             out[i : i + FRAME] = y / 32768
         locked[i : i + FRAME] = le.locked
@@ -180,6 +182,79 @@ def test_a_jump_in_the_delay_is_noticed_and_followed(agent: Signal) -> None:
     assert back - jump < 1.0 * RATE, (back - jump) / RATE
     on = locked[back:] & (np.abs(mic[back:]) > 0)
     assert _db(mic[back:][on]) - _db(out[back:][on]) > 30
+
+
+def test_a_jump_beyond_the_search_drops_the_output_at_once(agent: Signal) -> None:
+    """An underrun: the echo suddenly comes 150 ms later, far beyond where the delay is
+    searched for. The prediction then matches nothing, and subtracting it would add a second,
+    misaligned echo (the output louder than the mic, for as long as it lasted). The output
+    is dropped within 50 ms, and the canceller locks again once the echo path's coarse delay
+    has caught up (half a second later here, as the echo path's does)."""
+    n = agent.size
+    delay = np.full(n, 0.062 * RATE)
+    jump = int(6.0 * RATE)
+    delay[jump:] += 0.150 * RATE
+    mic = _echo(agent, delay, 0.5)
+    coarse = np.full(n, 0.07)
+    coarse[jump + RATE // 2 :] += 0.150
+    out, locked = _drive(LinearEcho(RATE), agent, mic, coarse_s=coarse)
+    assert locked[jump - RATE // 2 : jump].all()
+    off = jump + int(np.argmin(locked[jump:]))
+    assert off - jump < 0.05 * RATE, (off - jump) / RATE
+    louder = [
+        i
+        for i in range(jump, n - FRAME, FRAME)
+        if locked[i] and _db(out[i : i + FRAME]) > _db(mic[i : i + FRAME]) + 1
+    ]
+    assert len(louder) <= 4, [i / RATE for i in louder]
+    back = off + int(np.argmax(locked[off:]))
+    assert locked[off:].any() and back - jump < 1.5 * RATE, (back - jump) / RATE
+    on = locked[back:] & (np.abs(mic[back:]) > 0)
+    assert _db(mic[back:][on]) - _db(out[back:][on]) > 30
+
+
+def test_it_finds_the_echo_while_the_talk_over_test_is_wrong(agent: Signal) -> None:
+    """After a jump the echo path's talk-over test, which predicts the echo at the old delay,
+    takes the echo for someone talking. Windows that match the played signal almost
+    perfectly are the echo alone whatever it says: the canceller locks on them."""
+    mic = _echo(agent, _drifting_delay(agent.size), 0.5)
+    talking = np.ones(mic.size, bool)
+    out, locked = _drive(LinearEcho(RATE), agent, mic, coarse_s=0.07, talking=talking)
+    first = int(np.argmax(locked))
+    assert locked.any() and first < 1.5 * RATE, first / RATE
+    on = locked & (np.abs(mic) > 0)
+    assert _db(mic[on]) - _db(out[on]) > 30
+
+
+def test_what_is_left_of_the_echo_is_not_speech_to_a_vad(agent: Signal) -> None:
+    """With nothing but the echo on the mic (a virtual device, a quiet room), what the linear
+    prediction leaves is speech-shaped, 40 dB down; Silero's VAD, which does not care how
+    quiet speech is, took it for speech and the agent interrupted itself. Frames that hold
+    only that are let through 40 dB quieter still: Silero finds no speech in the output
+    while the canceller is in use."""
+    from livekit.plugins.silero import onnx_model
+
+    mic = _echo(agent, _drifting_delay(agent.size), 0.5)
+    out, locked = _drive(LinearEcho(RATE), agent, mic, coarse_s=0.07)
+    first = int(np.argmax(locked))
+    at16 = np.interp(np.arange(0, out.size, 1.5), np.arange(out.size), out).astype(np.float32)
+    model = onnx_model.OnnxModel(
+        onnx_session=onnx_model.new_inference_session(force_cpu=True), sample_rate=16000
+    )
+    w = model.window_size_samples
+    probs = [model(at16[i : i + w]) for i in range(0, at16.size - w + 1, w)]
+    in_use = [
+        p
+        for k, p in enumerate(probs)
+        if locked[int(k * w * 1.5) : int((k + 1) * w * 1.5)].all() and k * w * 1.5 > first
+    ]
+    assert len(in_use) > 200
+    assert max(in_use) < 0.5, max(in_use)
+    # the mic itself is speech to it (the VAD would find it if it were there)
+    raw16 = np.interp(np.arange(0, mic.size, 1.5), np.arange(mic.size), mic).astype(np.float32)
+    model.reset()
+    raw = [model(raw16[i : i + w]) for i in range(0, raw16.size - w + 1, w)]
+    assert max(raw) > 0.9
 
 
 def test_after_a_pause_the_output_waits_for_a_new_lock(agent: Signal) -> None:
