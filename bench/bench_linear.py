@@ -42,6 +42,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ class Take:
     events: list[tuple[float, bool, Int16]]  # (time, played?, the callback's block)
     underruns: int = 0  # of the speaker while recording (each one moves the echo's delay)
 
+    @cached_property
     def frames(self) -> list[tuple[bool, Int16]]:
         """The blocks cut into 10 ms frames as the engine cuts them (what the speaker takes
         is sliced with the remainder carried over; the mic's 20 ms blocks in two)."""
@@ -126,14 +128,14 @@ class Take:
         return cls(events, int(d["underruns"]) if "underruns" in d else -1)
 
     def mic(self) -> Int16:
-        return np.concatenate([f for played, f in self.frames() if not played])
+        return np.concatenate([f for played, f in self.frames if not played])
 
     def played_beside_mic(self) -> Int16:
         """For each mic frame, the frame handed to the speaker last before it (what the
         engine's canceller had just been given): the played signal in the mic's steps."""
         out: list[Int16] = []
         last = np.zeros(FRAME, np.int16)
-        for played, frame in self.frames():
+        for played, frame in self.frames:
             if played:
                 last = frame
             else:
@@ -192,7 +194,7 @@ def replay(take: Take, linear: bool) -> Replay:
     out: list[Int16] = []
     used: list[bool] = []
     spent = 0.0
-    for played, frame in take.frames():
+    for played, frame in take.frames:
         t0 = time.perf_counter()
         if played:
             ec.reverse(frame)

@@ -246,7 +246,6 @@ class LinearEcho:
             # lost (a jump beyond the search, an underrun): the output is dropped at once,
             # and the delay searched for again around the echo path's.
             self._reset_delay()
-            self._misses = 0
         if self._frames % _MEASURE_EVERY == 0:
             self._measure(end, coarse_delay, talking)
         if y is None:
@@ -259,31 +258,38 @@ class LinearEcho:
         out: npt.NDArray[np.int16] = np.clip(y * 32768.0, -32768, 32767).astype(np.int16)
         return out
 
-    def _judge(self, end: int) -> None:
-        """ERLE on the last window, just shown to be echo alone: lock or unlock."""
-        start = end - self._win
+    def _energies(self, start: int, end: int) -> tuple[float, float] | None:
+        """Energy of the mic and of what capture returned over ``start..end``; None if
+        capture did not return all of it."""
         if start < self._res_from:
-            return
+            return None
         mic, res = self._mic.span(start, end), self._res.span(start, end)
         if mic is None or res is None:
+            return None
+        return float(np.dot(mic, mic)), float(np.dot(res, res))
+
+    def _judge(self, end: int) -> None:
+        """ERLE on the last window, just shown to be echo alone: lock or unlock."""
+        energies = self._energies(end - self._win, end)
+        if energies is None:
             return
-        e_mic, e_res = float(np.dot(mic, mic)), float(np.dot(res, res))
+        e_mic, e_res = energies
         erle = 10 * math.log10(max(e_mic, 1e-30) / max(e_res, e_mic * 1e-9, 1e-30))
-        if self.locked:
-            assert self.erle_db is not None
-            self.erle_db = _ERLE_SMOOTH * self.erle_db + (1 - _ERLE_SMOOTH) * erle
-            if self.erle_db < UNLOCK_DB:
-                self.locked, self._measured = False, 0
-            return
         # Not in use: only windows measured since the output was dropped count, each of them
         # at LOCK_DB or better. A figure smoothed from before a pause or a jump would vouch
         # for a prediction it never measured, and let echo through for a moment.
-        self._measured = self._measured + 1 if erle >= LOCK_DB else 0
-        if self._measured <= 1 or self.erle_db is None:
+        fresh = False
+        if not self.locked:
+            self._measured = self._measured + 1 if erle >= LOCK_DB else 0
+            fresh = self._measured <= 1
+        if fresh or self.erle_db is None:
             self.erle_db = erle
         else:
             self.erle_db = _ERLE_SMOOTH * self.erle_db + (1 - _ERLE_SMOOTH) * erle
-        if self._measured >= _LOCK_AFTER:
+        if self.locked:
+            if self.erle_db < UNLOCK_DB:
+                self.locked, self._measured = False, 0
+        elif self._measured >= _LOCK_AFTER:
             self.locked = True
 
     def _reset(self, end: int) -> None:
@@ -291,25 +297,22 @@ class LinearEcho:
         self._slope = 0.0
         self._h = None
         self.erle_db = None
-        self._misses = 0
         self._aligned_from = end + _TAPS
 
     # -- the delay -----------------------------------------------------------------------
     def _reset_delay(self) -> None:
         """Forget the delay's line; the output waits for a new lock."""
         self._points.clear()
-        self.locked, self._measured = False, 0
+        self.locked, self._measured, self._misses = False, 0, 0
 
     def _adds_echo(self, end: int) -> bool:
         """Whether the last 40 ms of output are louder than the mic (by :data:`_WORSE`)."""
         start = end - _WORSE_WIN * self.rate // 1000
-        if start < self._res_from:
+        energies = self._energies(start, end)
+        if energies is None:
             return False
-        mic, res = self._mic.span(start, end), self._res.span(start, end)
-        if mic is None or res is None:
-            return False
-        e_mic = float(np.dot(mic, mic))
-        return e_mic > _ACTIVE * mic.size and float(np.dot(res, res)) > e_mic * _WORSE
+        e_mic, e_res = energies
+        return e_mic > _ACTIVE * (end - start) and e_res > e_mic * _WORSE
 
     def delay_at(self, n: int) -> float:
         """The predicted delay (samples) of the echo in mic sample ``n``."""
