@@ -63,7 +63,9 @@ class ToolWatch:
 async def let_tools_finish(watch: ToolWatch, grace: float = TOOL_GRACE) -> bool:
     """Wait for the job's running tools and the history that follows them. Returns False
     when the grace ran out (the tool is cut)."""
-    if not watch.running:
+    # A tool that has just ended counts too: its history may still be on the wire. (On
+    # livekit-agents 1.3 a tool is only seen once it has ended, with its history right behind.)
+    if not watch.running and not watch.history_due:
         return True
     watch.draining = True
     if not await watch._wait(lambda: not watch.running, time.monotonic() + grace):

@@ -26,6 +26,21 @@ async def test_waits_for_the_history_sent_after_the_tool_not_one_sent_while_it_r
     assert await asyncio.wait_for(waiting, 1.0) is True
 
 
+async def test_a_tool_that_just_ended_waits_for_its_history() -> None:
+    # the reload comes between the tool's end and the history holding its output (livekit-agents
+    # 1.3 reports a tool only once it has ended): without that history the next job would
+    # answer the user's message again and call the tool a second time
+    watch = ToolWatch()
+    watch.on_event({"type": "tool_started", "call_id": "c1"})
+    watch.on_event({"type": "tool_ended", "call_id": "c1"})
+    waiting = asyncio.create_task(let_tools_finish(watch, grace=5.0))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    assert watch.draining
+    watch.on_event({"type": "history", "chat_ctx": {}})
+    assert await asyncio.wait_for(waiting, 1.0) is True
+
+
 async def test_a_tool_that_outlasts_the_grace_is_cut() -> None:
     watch = ToolWatch()
     watch.on_event({"type": "tool_started", "call_id": "c1"})
