@@ -25,6 +25,7 @@ from typing import Any
 
 import psutil
 
+from agentconsole import gcpolicy
 from agentconsole.app import AgentConsoleApp, ConsoleInfo
 from agentconsole.state import percentile
 from agentconsole.widgets import VadGraph
@@ -159,6 +160,7 @@ async def run(
     proc = psutil.Process()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
+        gcpolicy.apply()  # as the console does once it has started (console/gcpolicy.py)
         meter = LagMeter()
 
         # Idle: nothing fed.

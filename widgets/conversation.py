@@ -6,11 +6,15 @@ import re
 from typing import ClassVar
 
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -152,10 +156,12 @@ class UserTurnView(Static):
 class AgentTurnView(Widget):
     """An agent message: streaming with a cursor, then committed; interruptions marked.
 
-    A long message is shown as a column of chunks, cut at sentence ends every
-    :data:`CHUNK_CHARS` characters. The cuts depend only on the text before them, so while the
-    message streams, the chunks before the last one stay as they are and only the last is
-    re-wrapped and repainted: a frame costs the same at the 50th line as at the first.
+    One widget however long the message: it draws its lines itself (Textual's line API). The
+    message is wrapped in chunks, cut at sentence ends every :data:`CHUNK_CHARS` characters;
+    the cuts depend only on the text before them, so while the message streams, the chunks
+    before the last one keep their wrapped lines and only the last is wrapped again. An
+    update that does not change the height repaints the lines that changed, with no layout.
+    Text selection works across chunks (the chunks' lines carry the message's coordinates).
     """
 
     DEFAULT_CSS = """
@@ -168,9 +174,6 @@ class AgentTurnView(Widget):
     AgentTurnView.-interrupted {
         border-left: outer $warning;
     }
-    AgentTurnView > .chunk {
-        height: auto;
-    }
     """
 
     CHUNK_CHARS: ClassVar[int] = 600
@@ -180,7 +183,15 @@ class AgentTurnView(Widget):
         super().__init__(classes=classes)
         self.content = Content("")
         """The whole message as shown (header line included)."""
-        self._shown: list[Content] = []
+        self._pieces: list[Content] = []
+        self._starts: list[int] = [0]
+        """Where each chunk starts in ``content.plain``."""
+        self._wrapped: list[list[Strip] | None] = []
+        """Each chunk's lines at :attr:`_width` (None: not wrapped yet)."""
+        self._width = 0
+        self._lines: list[Strip] | None = None
+        self.wraps = 0
+        """Chunks wrapped so far (how much work the updates cost; for tests)."""
 
     def show(self, turn: AgentTurn) -> None:
         """Render ``turn``."""
@@ -211,31 +222,117 @@ class AgentTurnView(Widget):
             parts += [(" ⟂", "bold $warning"), (turn.unspoken, "strike $text-muted")]
         self.set_class(turn.interrupted, "-interrupted")
         self.content = Content.assemble(*parts)
-        self._show_chunks(self.content)
+        self._set_chunks(self.content)
 
-    def compose(self) -> ComposeResult:
-        for piece in self._shown:
-            yield Static(piece, classes="chunk")
-
-    def _show_chunks(self, content: Content) -> None:
+    def _set_chunks(self, content: Content) -> None:
         cuts = chunk_cuts(content.plain, self.CHUNK_CHARS)
         pieces = content.divide(cuts) if cuts else [content]
         pieces = [p.rstrip() for p in pieces[:-1]] + pieces[-1:]
-        if not self.is_mounted:  # composed from these when it is
-            self._shown = pieces
+        old = self._pieces
+        keep = 0  # chunks that did not change keep their wrapped lines
+        while keep < min(len(old), len(pieces)) and old[keep].is_same(pieces[keep]):
+            keep += 1
+        if keep == len(old) == len(pieces):
             return
-        chunks = list(self.query_children(".chunk").results(Static))
-        for i, piece in enumerate(pieces):
-            if i < len(chunks):
-                if self._shown[i] != piece:  # only what changed is wrapped again
-                    chunks[i].update(piece)
-                    self._shown[i] = piece
-            else:
-                self.mount(Static(piece, classes="chunk"))
-                self._shown.append(piece)
-        for extra in chunks[len(pieces) :]:
-            extra.remove()
-        del self._shown[len(pieces) :]
+        line = sum(len(w or ()) for w in self._wrapped[:keep])  # the first line that changes
+        height = None if self._lines is None else len(self._lines)
+        self._pieces, self._starts = pieces, [0, *cuts]
+        self._wrapped = self._wrapped[:keep] + [None] * (len(pieces) - keep)
+        self._lines = None
+        if not self.is_mounted or height is None or self._width <= 0:
+            self.refresh(layout=True)
+        elif len(self._wrap(self._width)) != height:
+            self.refresh(layout=True)
+        else:  # same height: repaint from the first changed line down, no layout
+            self.refresh(Region(0, line, self.size.width, height - line))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._forget_lines()  # colors are resolved into the lines
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._forget_lines()
+        super().selection_updated(selection)
+
+    def _forget_lines(self) -> None:
+        self._wrapped = [None] * len(self._pieces)
+        self._lines = None
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected part of the message (across its chunks)."""
+        return selection.extract(self.content.plain), "\n"
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._wrap(width))
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._wrap(self.size.width)
+        if 0 <= y < len(lines):
+            return lines[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _wrap(self, width: int) -> list[Strip]:
+        """The message's lines at ``width``: the cached lines of each chunk, wrapping only
+        the chunks that changed since (or all of them at a new width)."""
+        if width != self._width:
+            self._width = width
+            self._forget_lines()
+        if self._lines is None:
+            lines: list[Strip] = []
+            for i, strips in enumerate(self._wrapped):
+                if strips is None:
+                    strips = self._wrapped[i] = self._wrap_chunk(i, width)
+                lines.extend(strips)
+            self._lines = lines
+        return self._lines
+
+    def _wrap_chunk(self, index: int, width: int) -> list[Strip]:
+        if width <= 0:
+            return []
+        self.wraps += 1
+        piece, start = self._pieces[index], self._starts[index]
+        plain = self.content.plain
+        selection = self.text_selection
+        if selection is not None:
+            piece = self._select(piece, start, selection)
+        strips = Visual.to_strips(
+            self, piece, width, None, self.visual_style, apply_selection=False
+        )
+        # the chunk's lines count from the chunk's start; text selection needs the message's
+        # line and column (the chunk may start mid-line, at a sentence end)
+        y0 = plain.count("\n", 0, start)
+        x0 = start - (plain.rfind("\n", 0, start) + 1)
+        if not (x0 or y0):
+            return strips
+        return [_shift_offsets(strip, x0, y0) for strip in strips]
+
+    def _select(self, piece: Content, start: int, selection: Selection) -> Content:
+        """``piece`` with the part of ``selection`` that falls in it highlighted."""
+        plain = self.content.plain
+        line_starts = [0] + [i + 1 for i, c in enumerate(plain) if c == "\n"]
+
+        def index(offset: Offset | None, default: int) -> int:
+            if offset is None:
+                return default
+            row = min(max(offset.y, 0), len(line_starts) - 1)
+            return min(line_starts[row] + offset.x, len(plain))
+
+        begin = max(index(selection.start, 0) - start, 0)
+        end = min(index(selection.end, len(plain)) - start, len(piece.plain))
+        if end <= begin:
+            return piece
+        style = VisualStyle.from_styles(self.screen.get_component_styles("screen--selection"))
+        return piece.stylize(style, begin, end)
+
+
+def _shift_offsets(strip: Strip, x0: int, y0: int) -> Strip:
+    """``strip`` (a line of a chunk) with its text-selection offsets moved to the message's."""
+    for segment in strip:
+        offset = segment.style.meta.get("offset") if segment.style is not None else None
+        if offset is not None:
+            x, y = offset
+            return strip.apply_offsets(x + (x0 if y == 0 else 0), y + y0)
+    return strip
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*\s+|\n+")

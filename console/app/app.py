@@ -2,7 +2,8 @@
 
 Events arrive through :meth:`AgentConsoleApp.feed_event` from any thread (the supervisor's io
 thread, at up to thousands per second). They go into a lock-free inbox; one ``EventsPending``
-message wakes the app, which drains the inbox at most ~30 times a second, folds the batch into
+message wakes the app, which drains the inbox at most ~30 times a second (at once when a VAD
+inference is waiting: :data:`URGENT_GAP`), folds the batch into
 :class:`~agentconsole.state.SessionState` and redraws only the parts that changed.
 """
 
@@ -44,6 +45,10 @@ __all__ = ["FRAME_INTERVAL", "AgentConsoleApp"]
 
 FRAME_INTERVAL = 1 / 30
 """Shortest time between two redraws caused by events (seconds)."""
+URGENT_GAP = 0.005
+"""Shortest time between a frame and one caused by a VAD inference (seconds). VAD inferences
+come about 30 times a second, each its own frame as soon as it arrives: waiting for the next
+:data:`FRAME_INTERVAL` tick (up to 33 ms while text streams) was most of the VAD view's lag."""
 CONVERSATION_INTERVAL = 0.1
 """Shortest time between two conversation updates: re-wrapping streamed text and relaying the
 pane is the costly part of a frame, so it runs at 10 Hz while the VAD graph keeps 30 Hz."""
@@ -99,10 +104,13 @@ class AgentConsoleApp(App[int]):
         self._clock = clock
         self._inbox: deque[dict[str, Any]] = deque()
         self._wake_pending = False
+        self._vad_pending = False
         self._accepting = False
         self._leaving = False
         """Set once the app is on its way out (``exit``, unmount): nothing more is painted."""
         self._last_drain = 0.0
+        self._drain_timer: Timer | None = None
+        self._drain_due = 0.0
         self._clock_at_event = clock()
         self._log_seen = 0
         self._notice_seen = 0
@@ -123,6 +131,12 @@ class AgentConsoleApp(App[int]):
     def feed_event(self, ev: dict[str, Any]) -> None:
         """Queue one event for display. Thread-safe, never blocks; fine before the app runs."""
         self._inbox.append(ev)
+        if ev.get("type") == "vad" and not self._vad_pending:
+            # the live VAD view does not wait for the next frame (see URGENT_GAP)
+            self._vad_pending = True
+            if self._accepting:
+                self.post_message(EventsPending(urgent=True))
+            return
         if not self._wake_pending:
             # A benign race: at worst two wake-ups, and the second finds an empty inbox.
             self._wake_pending = True
@@ -142,6 +156,7 @@ class AgentConsoleApp(App[int]):
             self._accepting
             and not self._inbox
             and not self._wake_pending
+            and not self._vad_pending
             and self._conversation_due is None
             and not self._pending_items
         )
@@ -214,17 +229,26 @@ class AgentConsoleApp(App[int]):
     # --- draining ---------------------------------------------------------------------------
 
     @on(EventsPending)
-    def _on_events_pending(self, _: EventsPending) -> None:
-        delay = self._last_drain + FRAME_INTERVAL - time.monotonic()
+    def _on_events_pending(self, message: EventsPending) -> None:
+        gap = URGENT_GAP if message.urgent else FRAME_INTERVAL
+        delay = self._last_drain + gap - time.monotonic()
         if delay > 0.002:
             # Too soon after the last frame: wait for the next one (the flag stays set, so
-            # no more wake-ups are posted meanwhile).
-            self.set_timer(delay, self._drain)
+            # no more wake-ups are posted meanwhile). One waiting frame at most.
+            due = time.monotonic() + delay
+            if self._drain_timer is None or due < self._drain_due:
+                if self._drain_timer is not None:
+                    self._drain_timer.stop()
+                self._drain_timer, self._drain_due = self.set_timer(delay, self._drain), due
         else:
             self._drain()
 
     def _drain(self) -> None:
         self._wake_pending = False
+        self._vad_pending = False
+        if self._drain_timer is not None:  # this frame takes what it was waiting for
+            self._drain_timer.stop()
+            self._drain_timer = None
         if self._leaving or not self.is_running:
             return  # events still arrive while the app shuts down: its widgets may be gone
         inbox = self._inbox

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
+from typing import Any
 
 import pytest
 import streams
-from textual.widgets import Input, Static
+from textual.geometry import Offset
+from textual.selection import Selection
+from textual.widgets import Input
 from tui_support import FakeHost, caught_up, wait_for
 
 from agentconsole.app import AgentConsoleApp
-from agentconsole.app.app import CONVERSATION_INTERVAL, FLOOD_INTERVAL
+from agentconsole.app.app import CONVERSATION_INTERVAL, FLOOD_INTERVAL, URGENT_GAP
+from agentconsole.app.messages import EventsPending
 from agentconsole.app.screens import HelpScreen
 from agentconsole.state import AgentTurn, ToolCall, UserTurn
 from agentconsole.widgets import (
@@ -465,28 +470,140 @@ def test_chunk_cuts_are_sentence_ends_that_never_move() -> None:
     assert chunk_cuts("short. text. ", 600) == []
 
 
-async def test_a_long_streaming_message_repaints_only_its_last_chunk(
+async def test_a_long_streaming_message_wraps_only_its_last_chunk(
     app: AgentConsoleApp,
 ) -> None:
     sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
     async with app.run_test(size=SIZE) as pilot:
         app.feed_event({"type": "agent_text", "t": 1.0, "delta": sentence * 15})
-        await wait_for(pilot, lambda: len(app.query(".chunk")) >= 2)
+        await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
+        await caught_up(pilot)
         view = app.query_one(AgentTurnView)
-        first = view.query(".chunk").first(Static)
-        before = str(first.render())
+        chunks = len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) + 1
+        assert chunks >= 2
+        first_line = view.render_line(1)
+        wraps = view.wraps
         app.feed_event({"type": "agent_text", "t": 1.5, "delta": sentence * 15})
-        await wait_for(pilot, lambda: len(view.query(".chunk")) >= 3)
-        # the first chunk is the same widget, not re-rendered with new text
-        assert view.query(".chunk").first(Static) is first
-        assert str(first.render()) == before
-        assert text_of(view).count("The forecast") == 30
+        await wait_for(pilot, lambda: text_of(view).count("The forecast") == 30)
+        await caught_up(pilot)
+        # the chunks before the last were not wrapped again: the same lines, not new ones
+        assert view.render_line(1) is first_line
+        now = len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) + 1
+        assert view.wraps - wraps <= now - chunks + 1, (view.wraps, wraps, chunks, now)
+        # one widget, however long the message
+        assert not view.children
+        assert (
+            view.size.height == len([view.render_line(y) for y in range(view.size.height)])
+            and view.size.height > 20
+        )
         app.feed_event(
             {"type": "agent_turn", "t": 2.0, "text": sentence * 30, "interrupted": False}
         )
         await wait_for(pilot, lambda: "▍" not in text_of(view))
-        shown = "".join(str(c.render()) for c in view.query(".chunk").results(Static))
+        await caught_up(pilot)
+        shown = "".join(view.render_line(y).text for y in range(view.size.height))
         assert shown.count("The forecast") == 30 and "▍" not in shown
+
+
+async def test_selecting_text_across_the_chunks_of_a_message(app: AgentConsoleApp) -> None:
+    # each line carries the message's own line and column, also in a chunk that starts
+    # mid-line (at a sentence end): what a mouse selection picks is what is on the screen
+    sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_event(
+            {"type": "agent_turn", "t": 2.0, "text": sentence * 40, "interrupted": False}
+        )
+        await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
+        await caught_up(pilot)
+        view = app.query_one(AgentTurnView)
+        assert len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) >= 2
+        lines = view.content.plain.split("\n")
+        checked = 0
+        for y in range(view.size.height):
+            strip = view.render_line(y)
+            for segment in strip:
+                offset = segment.style.meta.get("offset") if segment.style else None
+                if offset is None or not segment.text.strip():
+                    continue
+                x, row = offset
+                assert lines[row][x : x + len(segment.text)] == segment.text, (y, offset)
+                checked += 1
+        assert checked > 20
+        # select from the middle of the first chunk into the third: the text in between
+        plain = view.content.plain
+        begin = plain.index("clouds", 100)
+        end = plain.index("morning", chunk_cuts(plain, view.CHUNK_CHARS)[1])
+        body_start = plain.index("\n") + 1
+        selection = Selection(
+            Offset(begin - body_start, 1), Offset(end + len("morning") - body_start, 1)
+        )
+        picked = view.get_selection(selection)
+        assert picked is not None
+        assert picked[0] == plain[begin : end + len("morning")]
+        # the highlight falls on the same text: the lit cells are the selected text
+        app.screen.selections = {view: selection}
+        await pilot.pause()
+        assert view.text_selection == selection
+        plain_background = next(iter(view.render_line(0))).style.bgcolor  # the header
+        cells = "".join(
+            segment.text
+            for y in range(view.size.height)
+            for segment in view.render_line(y)
+            if segment.style is not None and segment.style.bgcolor != plain_background
+        )
+        expected = plain[begin : end + len("morning")]
+        assert cells.replace(" ", "") == expected.replace(" ", "")
+
+
+async def test_a_streamed_word_that_does_not_add_a_line_repaints_without_a_layout(
+    app: AgentConsoleApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_event({"type": "agent_text", "t": 1.0, "delta": "Hello"})
+        await wait_for(pilot, lambda: "Hello" in text_of(app.query_one(AgentTurnView)))
+        await caught_up(pilot)
+        view = app.query_one(AgentTurnView)
+        height = view.size.height
+        asked: list[bool] = []
+        original = view.refresh
+
+        def refresh(*regions: Any, **kwargs: Any) -> Any:
+            asked.append(bool(kwargs.get("layout")))
+            return original(*regions, **kwargs)
+
+        view.refresh = refresh  # type: ignore[method-assign]
+        app.feed_event({"type": "agent_text", "t": 1.1, "delta": " there"})
+        await wait_for(pilot, lambda: "Hello there" in text_of(view))
+        await caught_up(pilot)
+        assert asked and not any(asked), asked
+        assert "Hello there" in view.render_line(1).text
+        # a line more: a layout, and the view grows
+        app.feed_event({"type": "agent_text", "t": 1.2, "delta": " and more" * 30})
+        await wait_for(pilot, lambda: view.size.height > height)
+        assert any(asked)
+
+
+async def test_a_vad_inference_is_drawn_without_waiting_for_the_next_frame(
+    app: AgentConsoleApp,
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await caught_up(pilot)
+        drains = app.drains
+        # just after a frame: text waits for the next one, a VAD inference does not
+        app.feed_event({"type": "agent_text", "t": 1.0, "delta": "Hello"})
+        await wait_for(pilot, lambda: app.drains > drains)
+        app._last_drain = time.monotonic()
+        app._inbox.append({"type": "agent_text", "t": 1.1, "delta": " there"})
+        app._on_events_pending(EventsPending())
+        assert app._inbox, "text drawn before the next frame"
+        app._last_drain = time.monotonic() - URGENT_GAP
+        app._inbox.append({"type": "vad", "t": 1.2, "probability": 0.9, "speaking": True})
+        app._on_events_pending(EventsPending(urgent=True))
+        assert not app._inbox, "the VAD inference waited for the next frame"
+        assert app.state.vad and app.state.vad[-1].t == 1.2
+        # an urgent wake-up is never merged into one that is not
+        assert EventsPending(urgent=True).can_replace(EventsPending())
+        assert not EventsPending().can_replace(EventsPending(urgent=True))
 
 
 async def test_the_conversation_updates_less_often_while_text_floods_in(
