@@ -229,15 +229,22 @@ class AgentTurnView(Widget):
         pieces = content.divide(cuts) if cuts else [content]
         pieces = [p.rstrip() for p in pieces[:-1]] + pieces[-1:]
         old = self._pieces
-        keep = 0  # chunks that did not change keep their wrapped lines
-        while keep < min(len(old), len(pieces)) and old[keep].is_same(pieces[keep]):
-            keep += 1
-        if keep == len(old) == len(pieces):
+        # chunks that did not change keep their wrapped lines (the cuts never move, so the
+        # chunks line up; while the message plays, the heard part's end restyles a chunk
+        # in the middle, and the last one grows)
+        changed = [
+            i for i, piece in enumerate(pieces) if i >= len(old) or not old[i].is_same(piece)
+        ]
+        if not changed and len(old) == len(pieces):
             return
-        line = sum(len(w or ()) for w in self._wrapped[:keep])  # the first line that changes
+        first = changed[0] if changed else len(pieces)
+        line = sum(len(w or ()) for w in self._wrapped[:first])  # the first line that changes
         height = None if self._lines is None else len(self._lines)
-        self._pieces, self._starts = pieces, [0, *cuts]
-        self._wrapped = self._wrapped[:keep] + [None] * (len(pieces) - keep)
+        wrapped = self._wrapped[: len(pieces)]
+        wrapped += [None] * (len(pieces) - len(wrapped))
+        for i in changed:
+            wrapped[i] = None
+        self._pieces, self._starts, self._wrapped = pieces, [0, *cuts], wrapped
         self._lines = None
         if not self.is_mounted or height is None or self._width <= 0:
             self.refresh(layout=True)

@@ -505,6 +505,38 @@ async def test_a_long_streaming_message_wraps_only_its_last_chunk(
         assert shown.count("The forecast") == 30 and "▍" not in shown
 
 
+async def test_the_heard_part_moving_rewraps_only_the_chunk_it_is_in(
+    app: AgentConsoleApp,
+) -> None:
+    # while a long message plays, the end of the heard part restyles one chunk in the
+    # middle: only that chunk is wrapped again, not every chunk after it
+    sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
+    async with app.run_test(size=SIZE) as pilot:
+        app.feed_event({"type": "agent_text", "t": 1.0, "delta": sentence * 60})
+        await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
+        await caught_up(pilot)
+        view = app.query_one(AgentTurnView)
+        assert len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) >= 4
+        # the first words heard dim everything after them: every chunk is restyled
+        app.feed_event({"type": "agent_spoken", "t": 1.5, "delta": sentence * 2})
+        await wait_for(
+            pilot,
+            lambda: (
+                view.content.plain != ""
+                and any("muted" in str(span.style) for span in view.content.spans)
+            ),
+        )
+        await caught_up(pilot)
+        wraps = view.wraps
+        for n in range(1, 4):
+            app.feed_event({"type": "agent_spoken", "t": 1.5 + n, "delta": sentence * 4})
+            await wait_for(pilot, lambda n=n: view.wraps > wraps)
+            await caught_up(pilot)
+            # one chunk for the heard part's end, perhaps the one it left
+            assert view.wraps - wraps <= 2, (n, view.wraps - wraps)
+            wraps = view.wraps
+
+
 async def test_selecting_text_across_the_chunks_of_a_message(app: AgentConsoleApp) -> None:
     # each line carries the message's own line and column, also in a chunk that starts
     # mid-line (at a sentence end): what a mouse selection picks is what is on the screen
