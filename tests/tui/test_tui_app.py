@@ -530,7 +530,7 @@ async def test_the_heard_part_moving_rewraps_only_the_chunk_it_is_in(
         wraps = view.wraps
         for n in range(1, 4):
             app.feed_event({"type": "agent_spoken", "t": 1.5 + n, "delta": sentence * 4})
-            await wait_for(pilot, lambda n=n: view.wraps > wraps)
+            await wait_for(pilot, lambda before=wraps: view.wraps > before)
             await caught_up(pilot)
             # one chunk for the heard part's end, perhaps the one it left
             assert view.wraps - wraps <= 2, (n, view.wraps - wraps)
