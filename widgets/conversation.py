@@ -246,12 +246,15 @@ class AgentTurnView(Widget):
             wrapped[i] = None
         self._pieces, self._starts, self._wrapped = pieces, [0, *cuts], wrapped
         self._lines = None
-        if not self.is_mounted or height is None or self._width <= 0:
-            self.refresh(layout=True)
-        elif len(self._wrap(self._width)) != height:
-            self.refresh(layout=True)
-        else:  # same height: repaint from the first changed line down, no layout
+        if (
+            self.is_mounted
+            and height is not None
+            and self._width > 0
+            and len(self._wrap(self._width)) == height
+        ):  # the same height: repaint from the first changed line down, no layout
             self.refresh(Region(0, line, self.size.width, height - line))
+        else:
+            self.refresh(layout=True)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -285,23 +288,28 @@ class AgentTurnView(Widget):
             self._width = width
             self._forget_lines()
         if self._lines is None:
+            selected = self._selected()
             lines: list[Strip] = []
             for i, strips in enumerate(self._wrapped):
                 if strips is None:
-                    strips = self._wrapped[i] = self._wrap_chunk(i, width)
+                    strips = self._wrapped[i] = self._wrap_chunk(i, width, selected)
                 lines.extend(strips)
             self._lines = lines
         return self._lines
 
-    def _wrap_chunk(self, index: int, width: int) -> list[Strip]:
+    def _wrap_chunk(
+        self, index: int, width: int, selected: tuple[int, int, VisualStyle] | None
+    ) -> list[Strip]:
         if width <= 0:
             return []
         self.wraps += 1
         piece, start = self._pieces[index], self._starts[index]
         plain = self.content.plain
-        selection = self.text_selection
-        if selection is not None:
-            piece = self._select(piece, start, selection)
+        if selected is not None:  # the part of the selection in this chunk, highlighted
+            begin, end, style = selected
+            begin, end = max(begin - start, 0), min(end - start, len(piece.plain))
+            if begin < end:
+                piece = piece.stylize(style, begin, end)
         strips = Visual.to_strips(
             self, piece, width, None, self.visual_style, apply_selection=False
         )
@@ -313,10 +321,14 @@ class AgentTurnView(Widget):
             return strips
         return [_shift_offsets(strip, x0, y0) for strip in strips]
 
-    def _select(self, piece: Content, start: int, selection: Selection) -> Content:
-        """``piece`` with the part of ``selection`` that falls in it highlighted."""
+    def _selected(self) -> tuple[int, int, VisualStyle] | None:
+        """The text selection as ``(begin, end, style)``: offsets into ``content.plain`` and
+        the highlight; None when nothing is selected here."""
+        selection = self.text_selection
+        if selection is None:
+            return None
         plain = self.content.plain
-        line_starts = [0] + [i + 1 for i, c in enumerate(plain) if c == "\n"]
+        line_starts = [0, *(match.end() for match in re.finditer("\n", plain))]
 
         def index(offset: Offset | None, default: int) -> int:
             if offset is None:
@@ -324,12 +336,8 @@ class AgentTurnView(Widget):
             row = min(max(offset.y, 0), len(line_starts) - 1)
             return min(line_starts[row] + offset.x, len(plain))
 
-        begin = max(index(selection.start, 0) - start, 0)
-        end = min(index(selection.end, len(plain)) - start, len(piece.plain))
-        if end <= begin:
-            return piece
         style = VisualStyle.from_styles(self.screen.get_component_styles("screen--selection"))
-        return piece.stylize(style, begin, end)
+        return index(selection.start, 0), index(selection.end, len(plain)), style
 
 
 def _shift_offsets(strip: Strip, x0: int, y0: int) -> Strip:

@@ -235,7 +235,7 @@ class AgentConsoleApp(App[int]):
         if delay > 0.002:
             # Too soon after the last frame: wait for the next one (the flag stays set, so
             # no more wake-ups are posted meanwhile). One waiting frame at most.
-            due = time.monotonic() + delay
+            due = self._last_drain + gap
             if self._drain_timer is None or due < self._drain_due:
                 if self._drain_timer is not None:
                     self._drain_timer.stop()

@@ -470,17 +470,31 @@ def test_chunk_cuts_are_sentence_ends_that_never_move() -> None:
     assert chunk_cuts("short. text. ", 600) == []
 
 
+FORECAST = "The forecast for tomorrow is clouds in the morning, then sun. "
+"""A sentence that long agent messages repeat (600-character chunks cut at its ends)."""
+
+
+async def long_message(
+    app: AgentConsoleApp, pilot: Any, event: dict[str, Any], chunks: int
+) -> AgentTurnView:
+    """Feed ``event`` (a long agent message), wait until it is on screen; its view, checked
+    to be cut into at least ``chunks`` chunks."""
+    app.feed_event(event)
+    await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
+    await caught_up(pilot)
+    view = app.query_one(AgentTurnView)
+    assert len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) + 1 >= chunks
+    return view
+
+
 async def test_a_long_streaming_message_wraps_only_its_last_chunk(
     app: AgentConsoleApp,
 ) -> None:
-    sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
+    sentence = FORECAST
     async with app.run_test(size=SIZE) as pilot:
-        app.feed_event({"type": "agent_text", "t": 1.0, "delta": sentence * 15})
-        await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
-        await caught_up(pilot)
-        view = app.query_one(AgentTurnView)
+        event = {"type": "agent_text", "t": 1.0, "delta": sentence * 15}
+        view = await long_message(app, pilot, event, chunks=2)
         chunks = len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) + 1
-        assert chunks >= 2
         first_line = view.render_line(1)
         wraps = view.wraps
         app.feed_event({"type": "agent_text", "t": 1.5, "delta": sentence * 15})
@@ -510,13 +524,10 @@ async def test_the_heard_part_moving_rewraps_only_the_chunk_it_is_in(
 ) -> None:
     # while a long message plays, the end of the heard part restyles one chunk in the
     # middle: only that chunk is wrapped again, not every chunk after it
-    sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
+    sentence = FORECAST
     async with app.run_test(size=SIZE) as pilot:
-        app.feed_event({"type": "agent_text", "t": 1.0, "delta": sentence * 60})
-        await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
-        await caught_up(pilot)
-        view = app.query_one(AgentTurnView)
-        assert len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) >= 4
+        event = {"type": "agent_text", "t": 1.0, "delta": sentence * 60}
+        view = await long_message(app, pilot, event, chunks=5)
         # the first words heard dim everything after them: every chunk is restyled
         app.feed_event({"type": "agent_spoken", "t": 1.5, "delta": sentence * 2})
         await wait_for(
@@ -540,15 +551,10 @@ async def test_the_heard_part_moving_rewraps_only_the_chunk_it_is_in(
 async def test_selecting_text_across_the_chunks_of_a_message(app: AgentConsoleApp) -> None:
     # each line carries the message's own line and column, also in a chunk that starts
     # mid-line (at a sentence end): what a mouse selection picks is what is on the screen
-    sentence = "The forecast for tomorrow is clouds in the morning, then sun. "
+    sentence = FORECAST
     async with app.run_test(size=SIZE) as pilot:
-        app.feed_event(
-            {"type": "agent_turn", "t": 2.0, "text": sentence * 40, "interrupted": False}
-        )
-        await wait_for(pilot, lambda: "then sun" in text_of(app.query_one(AgentTurnView)))
-        await caught_up(pilot)
-        view = app.query_one(AgentTurnView)
-        assert len(chunk_cuts(view.content.plain, view.CHUNK_CHARS)) >= 2
+        event = {"type": "agent_turn", "t": 2.0, "text": sentence * 40, "interrupted": False}
+        view = await long_message(app, pilot, event, chunks=3)
         lines = view.content.plain.split("\n")
         checked = 0
         for y in range(view.size.height):
