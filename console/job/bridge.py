@@ -16,7 +16,7 @@ from typing import Any
 from .. import events as ev_
 from ..wire import Connection
 from . import coverage
-from .io import TextTap, WireAudioInput, WireAudioOutput
+from .io import TextTap, WireAudioInput, WireAudioOutput, input_rate
 from .resume import ToolItems
 from .timeline import ROOM_SEGMENT, TurnTimeline
 
@@ -98,7 +98,7 @@ class SessionBridge:
         if self.session is not None:
             raise RuntimeError("agentconsole hosts one AgentSession per job")
         self.session = session
-        self.audio_input = WireAudioInput()
+        self.audio_input = WireAudioInput(input_rate(session))
         self.audio_output = WireAudioOutput(self._conn)
         self.audio_output.on_segment_start = self.timeline.on_playback_start
         spoken = TextTap(on_text=lambda text: self._emit(ev_.AgentSpoken(delta=text)))

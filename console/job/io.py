@@ -1,6 +1,7 @@
 """The session's IO inside the job: audio in/out over the wire, and text taps.
 
-* ``WireAudioInput``: microphone frames that arrive from the console.
+* ``WireAudioInput``: microphone frames that arrive from the console, handed to the session at
+  16 kHz (:func:`input_rate`).
 * ``WireAudioOutput``: agent audio sent to the console, which plays it (or paces it when there
   is no speaker) and reports back how much of each segment was heard.
 * ``TextTap``: a ``TextOutput`` that reports each piece of text and forwards it down the chain.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 from livekit import rtc
 from livekit.agents.voice import io
@@ -21,27 +23,59 @@ from .. import protocol
 from ..events import Playback
 from ..wire import Connection
 
-__all__ = ["TextTap", "WireAudioInput", "WireAudioOutput"]
+__all__ = ["STT_RATE", "TextTap", "WireAudioInput", "WireAudioOutput", "input_rate"]
+
+STT_RATE = 16000
+"""The rate the session hears the mic at, unless it talks to a realtime model."""
 
 # After a clear, how long to wait for the console to say how much was heard before falling
 # back to the wall-clock estimate (the console answers within a few ms when it is alive).
 _CLEAR_REPORT_TIMEOUT = 0.5
 
 
-class WireAudioInput(io.AudioInput):
-    """Microphone audio pushed by the job's wire reader."""
+def input_rate(session: Any) -> int:
+    """The rate the session gets the mic at: :data:`STT_RATE`, the rate VADs and STTs run at,
+    or the wire's 24 kHz when the session or its first agent uses a realtime model (which
+    takes 24 kHz audio and would otherwise upsample it).
 
-    def __init__(self) -> None:
+    Resampled once here, the audio reaches Silero's streams (the session's, and one that
+    segments for a non-streaming STT) and a local STT at their own rate, so none of them
+    runs a resampler of its own on every frame: at idle those resamplers were a fifth of the
+    job's CPU (bench/README.md, "Lighter and quicker, tenth pass").
+    """
+    from livekit.agents import llm
+
+    for owner in (getattr(session, "_agent", None), session):
+        if isinstance(getattr(owner, "llm", None), llm.RealtimeModel):
+            return protocol.SAMPLE_RATE
+    return STT_RATE
+
+
+class WireAudioInput(io.AudioInput):
+    """Microphone audio pushed by the job's wire reader, handed on at ``rate``."""
+
+    def __init__(self, rate: int = protocol.SAMPLE_RATE) -> None:
         super().__init__(label="agentconsole")
+        self.rate = rate
+        """The sample rate of the frames the session gets."""
         self._queue: asyncio.Queue[rtc.AudioFrame] = asyncio.Queue()
         self._attached = True
+        self._resampler = (
+            None
+            if rate == protocol.SAMPLE_RATE
+            else rtc.AudioResampler(protocol.SAMPLE_RATE, rate, num_channels=1)
+        )
 
     def push(self, pcm: bytes) -> None:
         """Queue a block of PCM16 mic audio (10 or 20 ms; dropped while the input is detached)."""
         if not self._attached:
             return
-        samples = len(pcm) // 2
-        self._queue.put_nowait(rtc.AudioFrame(pcm, protocol.SAMPLE_RATE, 1, samples))
+        frame = rtc.AudioFrame(pcm, protocol.SAMPLE_RATE, 1, len(pcm) // 2)
+        if self._resampler is None:
+            self._queue.put_nowait(frame)
+            return
+        for out in self._resampler.push(frame):
+            self._queue.put_nowait(out)
 
     async def __anext__(self) -> rtc.AudioFrame:
         return await self._queue.get()

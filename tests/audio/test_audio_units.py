@@ -196,3 +196,19 @@ def test_hold_policy_of_the_engine() -> None:
     tick(True)
     assert not engine._playout.held and engine.status()["held"] is False
     engine.close()
+
+
+def test_echo_history_keeps_the_last_samples_in_order() -> None:
+    from agentconsole.audio.echo import _History
+
+    rng = np.random.default_rng(3)
+    history, naive = _History(1000), np.zeros(1000, dtype=np.float32)
+    pushed = 0
+    # 10 ms frames as the callbacks give them, odd sizes now and then, one longer than the
+    # history: every push must leave the newest 1,000 samples, oldest first
+    for size in [80] * 40 + [7, 93, 80, 1, 999, 1000, 1500, 80] * 5 + [80] * 40:
+        x = rng.standard_normal(size).astype(np.float32)
+        history.push(x)
+        naive = np.concatenate([naive, x])[-1000:]
+        pushed += size
+        assert np.array_equal(history.view, naive), f"after {pushed} samples"
