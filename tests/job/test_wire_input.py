@@ -36,14 +36,18 @@ def _drain(source: WireAudioInput) -> list[rtc.AudioFrame]:
 
 def test_a_pipeline_session_hears_16k_and_a_realtime_one_24k() -> None:
     realtime = _corpus("realtime")
-    pipeline = AgentSession(vad=silero.VAD.load())
-    assert input_rate(pipeline) == STT_RATE == 16000
 
-    model = realtime.ScriptedRealtimeModel()  # type: ignore[attr-defined]
-    assert input_rate(AgentSession(llm=model)) == protocol.SAMPLE_RATE
-    # the model given to the first agent rather than to the session (as AgentSession.start
-    # has set it when the console attaches its IO)
-    assert input_rate(SimpleNamespace(_agent=SimpleNamespace(llm=model), llm=None)) == 24000
+    async def rates() -> tuple[int, int, int]:  # an AgentSession needs a running loop
+        model = realtime.ScriptedRealtimeModel()  # type: ignore[attr-defined]
+        pipeline = input_rate(AgentSession(vad=silero.VAD.load()))
+        with_model = input_rate(AgentSession(llm=model))
+        # the model given to the first agent rather than to the session (as
+        # AgentSession.start has set it when the console attaches its IO)
+        first_agent = input_rate(SimpleNamespace(_agent=SimpleNamespace(llm=model), llm=None))
+        return pipeline, with_model, first_agent
+
+    assert asyncio.run(rates()) == (STT_RATE, protocol.SAMPLE_RATE, protocol.SAMPLE_RATE)
+    assert STT_RATE == 16000 and protocol.SAMPLE_RATE == 24000
 
 
 def test_the_mic_is_resampled_once_to_16k_in_order() -> None:
