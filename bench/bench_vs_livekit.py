@@ -18,6 +18,7 @@ console). Runs alternate between the two. Prints numbers; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +105,10 @@ def source_outputs() -> int:
     return len(out.stdout.splitlines())
 
 
-def run_once(name: str, command: str, wav: Path, idle: float, rec: Recorder) -> dict[str, float]:
+@contextlib.contextmanager
+def tmux_pane() -> Iterator[tuple[list[str], int]]:
+    """A private tmux server with one 120x40 pane: (the tmux command, the pane's shell pid).
+    The server is killed on exit."""
     sock = Path(tempfile.mkdtemp()) / "tmux.sock"
     tmux = ["tmux", "-S", str(sock)]
     subprocess.run(
@@ -116,25 +121,43 @@ def run_once(name: str, command: str, wav: Path, idle: float, rec: Recorder) -> 
             [*tmux, "display", "-p", "-t", "b", "#{pane_pid}"], capture_output=True, text=True
         ).stdout
     )
-    baseline = source_outputs()
+    try:
+        yield tmux, shell
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        shutil.rmtree(sock.parent, ignore_errors=True)
+
+
+def launch(tmux: list[str], command: str) -> float:
+    """Run ``command`` in the pane (``exec``, from the project's root); its launch time."""
+    launched = time.monotonic()
+    subprocess.run([*tmux, "send-keys", "-t", "b", "-l", f"cd {ROOT} && exec {command}"])
+    subprocess.run([*tmux, "send-keys", "-t", "b", "Enter"])
+    return launched
+
+
+def wait_for_greeting(rec: Recorder, launched: float) -> None:
+    """Until the greeting has played and ended (1.5 s of quiet after sound), 40 s at most."""
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        heard = rec.loud("speaker", launched)
+        if heard and time.monotonic() - heard[-1] > 1.5:
+            break
+        time.sleep(0.1)
+
+
+def run_once(name: str, command: str, wav: Path, idle: float, rec: Recorder) -> dict[str, float]:
     out: dict[str, float] = {}
     peak_rss = 0.0
-    try:
-        launched = time.monotonic()
-        subprocess.run([*tmux, "send-keys", "-t", "b", "-l", f"cd {ROOT} && exec {command}"])
-        subprocess.run([*tmux, "send-keys", "-t", "b", "Enter"])
+    with tmux_pane() as (tmux, shell):
+        baseline = source_outputs()
+        launched = launch(tmux, command)
         while source_outputs() <= baseline:
             if time.monotonic() - launched > 60:
                 raise RuntimeError(f"{name}: the microphone never opened")
             time.sleep(0.02)
         out["start"] = time.monotonic() - launched
-        # the greeting: wait for it to play and end (1.5 s of quiet after sound)
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            heard = rec.loud("speaker", launched)
-            if heard and time.monotonic() - heard[-1] > 1.5:
-                break
-            time.sleep(0.1)
+        wait_for_greeting(rec, launched)
         procs = tree(shell)
         c0, t0 = cpu_of(procs), time.monotonic()
         time.sleep(idle)
@@ -164,9 +187,6 @@ def run_once(name: str, command: str, wav: Path, idle: float, rec: Recorder) -> 
                 break
             time.sleep(0.02)
         out["exit"] = time.monotonic() - stop
-    finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
-        shutil.rmtree(sock.parent, ignore_errors=True)
     return out
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_vs_livekit import AGENT, ROOT, Recorder, tree
+from bench_vs_livekit import AGENT, Recorder, launch, tmux_pane, tree, wait_for_greeting
 
 Key = tuple[int, str, int, str]  # pid, process, thread id, thread name
 
@@ -68,28 +68,8 @@ def report(title: str, before: dict[Key, float], after: dict[Key, float], dt: fl
 
 
 def run(command: str, idle: float, wav: Path, rec: Recorder) -> None:
-    sock = Path(tempfile.mkdtemp()) / "tmux.sock"
-    tmux = ["tmux", "-S", str(sock)]
-    subprocess.run(
-        [*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40"],
-        check=True,
-    )
-    time.sleep(0.3)
-    shell = int(
-        subprocess.run(
-            [*tmux, "display", "-p", "-t", "b", "#{pane_pid}"], capture_output=True, text=True
-        ).stdout
-    )
-    try:
-        launched = time.monotonic()
-        subprocess.run([*tmux, "send-keys", "-t", "b", "-l", f"cd {ROOT} && exec {command}"])
-        subprocess.run([*tmux, "send-keys", "-t", "b", "Enter"])
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:  # the greeting: sound, then 1.5 s of quiet
-            heard = rec.loud("speaker", launched)
-            if heard and time.monotonic() - heard[-1] > 1.5:
-                break
-            time.sleep(0.1)
+    with tmux_pane() as (tmux, shell):
+        wait_for_greeting(rec, launch(tmux, command))
         before, t0 = thread_times(tree(shell)), time.monotonic()
         time.sleep(idle)
         report("idle", before, thread_times(tree(shell)), time.monotonic() - t0)
@@ -97,11 +77,8 @@ def run(command: str, idle: float, wav: Path, rec: Recorder) -> None:
         subprocess.run(["paplay", "--device=vmic_feed", str(wav)], check=True)
         time.sleep(max(0.0, t0 + 12 - time.monotonic()))
         report("turn", before, thread_times(tree(shell)), time.monotonic() - t0)
-    finally:
         subprocess.run([*tmux, "send-keys", "-t", "b", "C-c"])
         time.sleep(1.5)
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
-        shutil.rmtree(sock.parent, ignore_errors=True)
 
 
 def main() -> None:
