@@ -132,7 +132,8 @@ class EchoCanceller:
             return None
         # someone may be talking over the echo: the filter and delay must not adapt to them
         talking = path.frames - path.last_talk < _TALK_FRAMES
-        return linear.capture(frame, path.delay if path.echo else None, talking)
+        # the linear canceller counts from its own newest played sample, as history_delay does
+        return linear.capture(frame, path.history_delay if path.echo else None, talking)
 
     @staticmethod
     def _output(

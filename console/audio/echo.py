@@ -112,12 +112,24 @@ class EchoPath:
         """Echo path gain (linear) from the last window that proved an echo; None: none seen."""
         self.delay: float | None = None
         """Render -> capture delay of that echo, seconds (push time to arrival time)."""
+        self._offset: int | None = None
+        """The same delay counted in samples of the two streams: the mic's sample ``c`` holds
+        the echo of the played sample ``c - _offset``.
+
+        The callbacks push whole blocks, each stream at its own pace, so when a capture
+        block arrives the played history ends a varying number of samples ahead of the mic's
+        (up to a render block, as the two streams' blocks slide past each other). A delay
+        read off the two histories' ends wanders with that: two values 30 ms apart with 40 ms
+        mic blocks, which "two windows at one delay" never accepted. Counted in samples it
+        stays put."""
+        self._rendered = 0  # samples pushed so far (at the analysis rate), played
+        self._captured = 0  # ... and captured
         self.erle_db: float | None = None
         """Echo return loss enhancement (dB, smoothed); None until measured on echo alone."""
         self.rho = 0.0
         """Correlation of the last window (0..1)."""
         self._quiet = 0
-        self._cand: float | None = None  # the delay of the last correlated window
+        self._cand: int | None = None  # the offset (samples) of the last correlated window
         self.talking_over = False
         """Someone is talking over the echo: the mic is well above what the played signal
         predicts through the known echo path, for 30 ms (see :meth:`capture`)."""
@@ -130,9 +142,13 @@ class EchoPath:
 
     @staticmethod
     def _decimate(frame: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
-        x = frame.astype(np.float32) / 32768.0
-        n = x.size - x.size % _DECIM
-        out: npt.NDArray[np.float32] = x[:n].reshape(-1, _DECIM).mean(axis=1)
+        n = frame.size - frame.size % _DECIM
+        # the ufunc's reduce, then one scale: ndarray.mean (and .sum) go through Python
+        # wrappers, a dozen calls per 10 ms frame on each of the two callback threads
+        out: npt.NDArray[np.float32] = np.add.reduce(
+            frame[:n].reshape(-1, _DECIM), axis=1, dtype=np.float32
+        )
+        out *= 1.0 / (_DECIM * 32768.0)
         return out
 
     def render(self, frame: npt.NDArray[np.int16]) -> None:
@@ -140,6 +156,7 @@ class EchoPath:
         x = self._decimate(frame)
         with self._lock:
             self._render.push(x)
+            self._rendered += x.size
 
     def capture(self, raw: npt.NDArray[np.int16], out: npt.NDArray[np.int16]) -> None:
         """The mic before and after cancellation (10 ms); may update the verdict."""
@@ -147,6 +164,7 @@ class EchoPath:
         with self._lock:
             self._mic.push(x)
             self._out.push(y)
+            self._captured += x.size
             self._talk_over(x)
             self._since += x.size
             if self._since < self._hop:
@@ -155,7 +173,8 @@ class EchoPath:
             render = self._render.view.copy()
             mic = self._mic.view.copy()
             cancelled = self._out.view.copy()
-        self._analyse(render, mic, cancelled)
+            ahead = self._rendered - self._captured
+        self._analyse(render, mic, cancelled, ahead)
 
     def _talk_over(self, x: npt.NDArray[np.float32]) -> None:
         """Compare the new 10 ms of mic with the echo the played signal predicts.
@@ -172,14 +191,16 @@ class EchoPath:
             self._over = 0
             self.talking_over = False
             return
-        if not self.echo or self.gain is None or self.delay is None:
+        if not self.echo or self.gain is None or self._offset is None:
             self._over = 0
             self.talking_over = False
             self.last_talk = self.frames
             return
         n = x.size
         early, tail = int(_OVER_EARLY_S * self._rate), int(_OVER_TAIL_S * self._rate)
-        end = self._render.size - int(self.delay * self._rate) + early  # newest sample in play
+        # the newest played sample the mic can hold now, counted back from the newest played
+        back = self._rendered - self._captured + self._offset
+        end = self._render.size - back + early
         start = max(end - n - early - tail, 0)
         seg = self._render.view[start:end]
         if seg.size < n:
@@ -204,7 +225,10 @@ class EchoPath:
         render: npt.NDArray[np.float32],
         mic: npt.NDArray[np.float32],
         cancelled: npt.NDArray[np.float32],
+        ahead: int,
     ) -> None:
+        """One verdict on the histories; ``ahead``: how many more samples had been played
+        than captured when they were taken (see :attr:`_offset`)."""
         w, lag = self._win, self._lag
         e_render = float(np.dot(render, render)) / render.size
         if e_render < _RENDER_ACTIVE:
@@ -225,15 +249,17 @@ class EchoPath:
         self.rho = rho
         gain = abs(float(xc[m])) / max(float(e_seg[m]), 1e-20)
         if rho >= _ECHO_RHO:
-            delay = (lag - m) / self._rate
+            offset = (lag - m) - ahead
             # A real echo path keeps its delay; two voices can correlate by chance (two
             # synthetic voices with one pitch do) but not at one lag twice in a row.
-            consistent = self._cand is not None and abs(delay - self._cand) <= _SAME_LAG_S
-            self._cand = delay
+            consistent = (
+                self._cand is not None and abs(offset - self._cand) <= _SAME_LAG_S * self._rate
+            )
+            self._cand = offset
             if not consistent and self.gain is None:
                 return
             self.echo, self._quiet = True, 0
-            self.gain, self.delay = gain, delay
+            self.gain, self.delay, self._offset = gain, (lag - m) / self._rate, offset
             if rho >= _ECHO_ONLY_RHO:
                 e_out = float(np.dot(cancelled, cancelled))
                 erle = 10 * math.log10(max(e_mic, 1e-20) / max(e_out, e_mic * 1e-8, 1e-20))
@@ -252,9 +278,18 @@ class EchoPath:
             self._quiet += 1
             if self._quiet >= _OFF_WINDOWS:
                 self.echo = False
-                self.gain = self.delay = self.erle_db = None
+                self.gain = self.delay = self.erle_db = self._offset = None
         else:
             self._quiet = 0
+
+    @property
+    def history_delay(self) -> float | None:
+        """The echo's delay as it stands between the played and captured streams now
+        (seconds): the mic's newest sample holds the echo of the sample played this long
+        before the newest one played. None without a measured echo path."""
+        if self._offset is None:
+            return None
+        return (self._rendered - self._captured + self._offset) / self._rate
 
     @property
     def echo_db(self) -> float | None:

@@ -3,7 +3,7 @@
 Threads (none of them is a Textual loop):
 
 * PortAudio's input and output callbacks (device mode). The input callback runs the APM on
-  each 10 ms frame and calls ``on_mic_frame`` once with the whole block (20 ms from a device,
+  each 10 ms frame and calls ``on_mic_frame`` once with the whole block (40 ms from a device,
   10 ms from the virtual mic) directly: the lowest latency, and the supervisor's handler only
   queues bytes for its socket. The output callback reads the playout queue and feeds the AEC's
   reverse stream with exactly what it hands to the device.
@@ -45,11 +45,17 @@ from .wavfile import load_wav
 __all__ = ["AudioEngine"]
 
 FRAME = AUDIO_FRAME_SAMPLES  # 240 samples = 10 ms at 24 kHz
+MIC_BLOCK = 4 * FRAME
+"""The mic's PortAudio block: 40 ms. Each block is one callback, one message on the wire and
+one frame through the agent's input path, whose costs are per block, not per sample: against
+20 ms blocks the console and the job together use about 4 points of a core less at idle, for
+10 ms more, on average, before the VAD hears a sound (docs/audio.md, "Latency")."""
 _STALL_S = 1.0  # no callback for this long on a running stream = the device/server is gone
 _ARM_FRAMES = SAMPLE_RATE // 2  # watch a stream only once it has moved 0.5 s of audio: through
 # the ALSA pulse plugin, streams on a loaded machine often stall 1-2 s right after start
 _XRUN_STALL_S = 5.0  # ... and after an xrun: the plugin's recovery stalls callbacks about 2 s
 _XRUN_RECENT_S = 0.5  # a stall that begins this soon after an xrun is that recovery
+_RECLOCK_S = 0.06  # a mic block this much later than the sample clock says: samples were lost
 HOLD_RELEASE_S = 0.5
 """A held agent resumes once the mic has held no talker for this long (no interrupt came)."""
 HOLD_MAX_S = 3.0
@@ -97,6 +103,7 @@ class AudioEngine:
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._ev_thread: threading.Thread | None = None
         self._in_residue = np.zeros(0, dtype=np.int16)
+        self._in_clock: float | None = None  # capture time of the next mic sample (see _in_cb)
         self._rev_residue = np.zeros(0, dtype=np.int16)
         self._in_frames = 0
         self._out_frames = 0
@@ -296,11 +303,11 @@ class AudioEngine:
                 channels=1,
                 dtype="int16",
                 device=dev.index,
-                # The mic in 20 ms blocks: with the host's choice (blocksize 0) PortAudio's ALSA
-                # loop polls far more often and cost 2.5 times the CPU; 10 ms blocks came out
-                # stretched through the pulse plugin (docs/audio.md, "Latency"). The speaker
-                # keeps the host's choice: fixed sizes stalled the pulse plugin there.
-                blocksize=2 * FRAME if kind == "input" else 0,
+                # The mic in fixed blocks (MIC_BLOCK): with the host's choice (blocksize 0)
+                # PortAudio's ALSA loop polls far more often and cost 2.5 times the CPU
+                # (docs/audio.md, "Latency"). The speaker keeps the host's choice: fixed sizes
+                # stalled the pulse plugin there.
+                blocksize=MIC_BLOCK if kind == "input" else 0,
                 latency=latency,
                 callback=cb,
             )
@@ -319,12 +326,21 @@ class AudioEngine:
             self._last_in_xrun = now
         if self._virtual_in or self._closed:
             return
-        pcm = indata[:, 0]
-        if self._in_residue.size or frames != FRAME:  # PortAudio may vary the block size
-            pcm = np.concatenate([self._in_residue, pcm])
+        # a copy: indata is PortAudio's buffer, reused once the callback returns, and the
+        # recording keeps the frames until its next flush
+        pcm = np.concatenate([self._in_residue, indata[:, 0]])  # PortAudio may vary the block
         n = pcm.size - pcm.size % FRAME
         self._in_residue = pcm[n:].copy()
-        t0 = now - self.in_latency - frames / SAMPLE_RATE
+        # The block's first sample by the wall clock is late by however long the callback was
+        # held up (the GIL, the pulse plugin's bursts), by up to a block or more, and the
+        # recording places frames by these times. Counted in samples from the earliest such
+        # estimate it is not; a block far later than the count says means samples were lost.
+        est = now - self.in_latency - pcm.size / SAMPLE_RATE
+        clock = self._in_clock
+        if clock is None or est < clock or est - clock > _RECLOCK_S:
+            clock = est
+        self._in_clock = clock + n / SAMPLE_RATE
+        t0 = clock
         # processed 10 ms at a time, handed over as one block: the job's per-frame work (the
         # framework's input path, two resamplers, two VAD streams) is paid once per block,
         # and the first 10 ms had to wait for the rest of the block anyway

@@ -160,6 +160,36 @@ def test_echo_path_holds_while_the_agent_starts_and_stops() -> None:
     assert all(verdicts) and path.delay is not None and abs(path.delay - 0.2) < 0.03
 
 
+def test_echo_path_is_found_when_the_streams_push_different_blocks() -> None:
+    """The speaker's callback pushes 30 ms at a time, the mic's 40 ms, so when a mic block
+    arrives the played history ends 0-30 ms after it, a little further each time. The echo
+    (-12 dB, 100 ms late) is found all the same, at one delay, and the talk-over test finds
+    no talker in it."""
+    rng = np.random.default_rng(5)
+    path = EchoPath(RATE)
+    played = (rng.standard_normal(RATE * 6) * 3000).astype(np.int16)
+    delay = int(0.1 * RATE)
+    heard = np.zeros_like(played)
+    heard[delay:] = played[:-delay] // 4
+    frames = len(played) // FRAME
+    # each frame is pushed when its block ends: every 3rd render frame, every 4th mic frame
+    events = [((k // 3 + 1) * 3, 0, k) for k in range(frames)]
+    events += [((j // 4 + 1) * 4 + 0.5, 1, j) for j in range(frames)]
+    offsets, over = set(), 0
+    for _, kind, i in sorted(events):
+        if kind == 0:
+            path.render(played[i * FRAME : (i + 1) * FRAME])
+        else:
+            path.capture(heard[i * FRAME : (i + 1) * FRAME], heard[i * FRAME : (i + 1) * FRAME])
+            over += path.talking_over
+            if path._offset is not None:
+                offsets.add(path._offset)
+    assert path.echo and path.gain is not None and abs(path.gain - 0.25) < 0.03
+    assert offsets == {delay // 3}, offsets  # one delay, in samples at the analysis rate
+    assert over == 0
+    assert path.history_delay is not None and abs(path.history_delay - 0.1) < 0.04
+
+
 def test_nothing_played_is_no_evidence() -> None:
     path = EchoPath(RATE)
     rng = np.random.default_rng(2)

@@ -23,6 +23,7 @@ from audio_helpers import (
 )
 
 from agentconsole.audio import AudioConfig, AudioError
+from agentconsole.audio.engine import MIC_BLOCK
 
 pytestmark = [pytest.mark.audio, pytest.mark.usefixtures("audio_rig")]
 
@@ -40,7 +41,8 @@ def wait_for(cond: Any, timeout: float = 5.0) -> bool:
 
 def wait_flowing(c: Any, seconds: float = 0.5) -> None:
     """Wait until the mic has delivered ``seconds`` of frames (streams may stall at start)."""
-    assert wait_for(lambda: len(c.frames) >= int(seconds * 100), 8.0), "mic never started"
+    need = int(seconds * RATE) * 2  # bytes of PCM16
+    assert wait_for(lambda: sum(map(len, c.frames)) >= need, 8.0), "mic never started"
 
 
 def test_wav_into_virtual_mic_reaches_on_mic_frame(make_engine: Any, tmp_path: Path) -> None:
@@ -53,8 +55,8 @@ def test_wav_into_virtual_mic_reaches_on_mic_frame(make_engine: Any, tmp_path: P
     paplay(wav)
     time.sleep(0.3)
     engine.close()
-    # the device's 20 ms block, as one piece of PCM16 mono at 24 kHz (two 10 ms frames)
-    assert {len(f) for f in c.frames} == {960}
+    # the device's 40 ms block, as one piece of PCM16 mono at 24 kHz (four 10 ms frames)
+    assert {len(f) for f in c.frames} == {2 * MIC_BLOCK} == {1920}
     s = span(from_pcm16(c.mic()))
     assert abs(peak_hz(s) - 440) < 2
     assert abs(len(s) / RATE - 1.0) < 0.02

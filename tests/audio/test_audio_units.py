@@ -6,6 +6,7 @@ import struct
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -212,3 +213,82 @@ def test_echo_history_keeps_the_last_samples_in_order() -> None:
         naive = np.concatenate([naive, x])[-1000:]
         pushed += size
         assert np.array_equal(history.view, naive), f"after {pushed} samples"
+
+
+class _Status:
+    input_overflow = False
+
+
+def _engine_without_devices() -> Any:
+    """An engine that opens nothing (not started), its capture callback driven by hand."""
+    from agentconsole.audio import AudioConfig, AudioEngine
+
+    engine = AudioEngine(
+        AudioConfig(use_input_device=False, use_output_device=False),
+        on_mic_frame=lambda pcm: None,
+        on_playout=lambda seconds, interrupted: None,
+        on_status=lambda status: None,
+    )
+    engine._virtual_in = False
+    return engine
+
+
+def test_mic_frames_are_timed_by_a_sample_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Capture times come from counting samples, not from when each callback ran: callbacks
+    held up by up to a block keep their frames 10 ms apart; a block far later than the count
+    (samples lost) or earlier than it (the count ran late) sets the clock again."""
+    from agentconsole.audio import engine as engine_module
+
+    engine = _engine_without_devices()
+    times: list[float] = []
+    real = engine._mic_frame
+
+    def mic_frame(frame: Any, t_capture: float, arrived: float, device: bool) -> bytes:
+        times.append(t_capture)
+        return real(frame, t_capture, arrived, device)
+
+    engine._mic_frame = mic_frame
+    now = [100.0]
+    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now[0])
+    block = np.zeros((960, 1), np.int16)
+    rng = np.random.default_rng(4)
+    for i in range(50):  # 40 ms blocks, the first callback on time, the others 0-40 ms late
+        now[0] = 100.04 + i * 0.04 + (float(rng.uniform(0, 0.04)) if i else 0.0)
+        engine._in_cb(block, 960, None, _Status())
+    steps = np.diff(times)
+    assert np.allclose(steps, 0.01), "frames 10 ms apart whatever the callbacks' lateness"
+    assert times[0] == pytest.approx(100.0, abs=0.041)
+    # 200 ms of samples lost: the next block is far later than the count says
+    last = times[-1]
+    now[0] += 0.04 + 0.2
+    engine._in_cb(block, 960, None, _Status())
+    assert times[-4] - last == pytest.approx(0.25, abs=0.041)
+    # a block on time after late ones: the clock follows the earliest estimate
+    now[0] += 0.04 - 0.03
+    engine._in_cb(block, 960, None, _Status())
+    assert times[-4] < times[-5] + 0.01
+    engine.close()
+
+
+def test_recorded_mic_is_copied_out_of_the_callback_buffer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PortAudio reuses the buffer it hands to the capture callback; the recording, which
+    writes frames up to half a second later, must hold what the mic captured."""
+    from agentconsole.audio import engine as engine_module
+
+    engine = _engine_without_devices()
+    engine._recorder = StereoRecorder(tmp_path / "audio.wav", 24000)  # as start() makes it
+    start = time.monotonic()
+    buffer = np.zeros((960, 1), np.int16)
+    for i, value in enumerate((1, 2, 3)):
+        buffer[:] = value  # the same buffer, refilled for each block
+        monkeypatch.setattr(engine_module.time, "monotonic", lambda i=i: start + 0.04 * (i + 1))
+        engine._in_cb(buffer, 960, None, _Status())
+    monkeypatch.undo()
+    buffer[:] = 9
+    engine.close()
+    data, _ = sf.read(tmp_path / "audio.wav", dtype="int16")
+    mic = data[:, 0]
+    mic = mic[np.nonzero(mic)[0][0] :][: 3 * 960]
+    assert mic.tolist() == [1] * 960 + [2] * 960 + [3] * 960

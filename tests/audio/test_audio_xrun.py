@@ -39,7 +39,7 @@ def test_an_xrun_stall_keeps_the_speaker(make_engine: Any) -> None:
     engine, c = make_engine(AudioConfig(input_device="vmic", output_device="vspeaker"))
     engine.start()
     # the watchdog arms once both streams moved 0.5 s; they may stall right after start
-    assert wait_for(lambda: len(c.frames) >= 150, 10.0), "mic never started"
+    assert wait_for(lambda: sum(map(len, c.frames)) >= 3 * 24000 * 2, 10.0), "mic never started"
     engine.play(pcm16(tone(440, 6.0, 0.3)))
     engine.end_segment()
     for _ in range(5):
