@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from rich.segment import Segment
@@ -177,6 +179,7 @@ class VadGraph(Widget):
         self._eot: Sequence[tuple[float, float]] = ()
         self._marks: Sequence[tuple[float, str]] = ()
         self._styles: dict[str, RichStyle] = {}
+        self._cells: dict[tuple[Column, int, int], tuple[tuple[str, str], ...]] = {}
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
 
@@ -292,42 +295,53 @@ class VadGraph(Widget):
             lines = [[("", "")] for _ in range(max(rows // 2, 0))]
             return self._picture([*lines, [(" " * pad + note, _MUTED)]], width)
         thr_row = rows - 1 - min(int(threshold * rows), rows - 1)
+        # a column's cells, top to bottom, depend only on the column: most columns repeat
+        # (silence, a steady level), so each kind is drawn once
+        cells = self._cells
+        if len(cells) > 4096:
+            cells.clear()
+        drawn = []
+        for column in columns:
+            key = (column, rows, thr_row)
+            col = cells.get(key)
+            if col is None:
+                col = cells[key] = tuple(
+                    _cell(column, (rows - 1 - row) * 8, row, rows, row == thr_row)
+                    for row in range(rows)
+                )
+            drawn.append(col)
         lines = []
         for row in range(rows):
-            base = (rows - 1 - row) * 8
             label = "1.0 " if row == 0 else "    "
             if row == thr_row:
                 label = f"{threshold:.2f}".lstrip("0")[:3] + " "
-            parts: list[tuple[str, str]] = [(label, _MUTED)]
-            for column in columns:
-                parts.append(_cell(column, base, row, rows, row == thr_row))
-            lines.append(parts)
-        lines.append(self._footer(width))
-        return self._picture(lines, width)
+            lines.append([(label, _MUTED), *(col[row] for col in drawn)])
+        strips = self._strips(lines, width)
+        strips.append(self._strips([self._footer(width)], width)[0])
+        return _Picture(strips)
 
     def _rows(self) -> int:
         """Rows of bars: the widget's height less the footer line."""
         return max(self.size.height - 1, 1)
 
     def _picture(self, lines: list[list[tuple[str, str]]], width: int) -> _Picture:
-        """Strips from ``(text, style)`` cells: runs of one style become one segment."""
+        """A picture of ``(text, style)`` cells (see :meth:`_strips`)."""
+        return _Picture(self._strips(lines, width))
+
+    def _strips(self, lines: list[list[tuple[str, str]]], width: int) -> list[Strip]:
+        """Strips ``width`` cells wide from ``(text, style)`` cells: runs of one style become
+        one segment."""
         base = self.visual_style
+        rich = self._rich
+        text_of = itemgetter(0)
         strips = []
         for parts in lines:
-            segments: list[Segment] = []
-            run_text: list[str] = []
-            run_style: str | None = None
-            for text, style in parts:
-                if style != run_style and run_text:
-                    segments.append(Segment("".join(run_text), self._rich(base, run_style)))
-                    run_text = []
-                run_style = style
-                run_text.append(text)
-            if run_text:
-                segments.append(Segment("".join(run_text), self._rich(base, run_style)))
-            strip = Strip(segments).adjust_cell_length(width, base.rich_style)
-            strips.append(strip)
-        return _Picture(strips)
+            segments = [
+                Segment("".join(map(text_of, run)), rich(base, style))
+                for style, run in groupby(parts, key=itemgetter(1))
+            ]
+            strips.append(Strip(segments).adjust_cell_length(width, base.rich_style))
+        return strips
 
     def _rich(self, base: Style, style: str | None) -> RichStyle:
         rich = self._styles.get(style or "")

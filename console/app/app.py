@@ -176,20 +176,24 @@ class AgentConsoleApp(App[int]):
                     vad_box.border_title = "Voice activity"
                     vad_box.border_subtitle = "threshold 0.5"
                     yield VadGraph(id="vad")
-                with Vertical(id="session-box", classes="box") as session_box:
-                    session_box.border_title = "Session"
-                    yield SessionPanel(id="session")
-                with Vertical(id="latency-box", classes="box") as latency_box:
-                    latency_box.border_title = "Latency"
-                    yield LatencyPanel(id="latency")
-                with Vertical(id="turn-box", classes="box") as turn_box:
-                    turn_box.border_title = "Turn"
-                    turn_box.border_subtitle = "↑↓ or click a turn · c: LLM input"
-                    yield Waterfall(id="waterfall")
-                with Vertical(id="settings-box", classes="box") as settings_box:
-                    settings_box.border_title = "Settings"
-                    settings_box.border_subtitle = "←→ change · x reset"
-                    yield SettingsPanel(id="settings")
+                # The panels under the graph in a box of their own: Textual repaints every
+                # widget whose parent's region meets a changed region, and the graph changes
+                # up to 30 times a second; so its repaints leave these panels alone.
+                with Vertical(id="panels"):
+                    with Vertical(id="session-box", classes="box") as session_box:
+                        session_box.border_title = "Session"
+                        yield SessionPanel(id="session")
+                    with Vertical(id="latency-box", classes="box") as latency_box:
+                        latency_box.border_title = "Latency"
+                        yield LatencyPanel(id="latency")
+                    with Vertical(id="turn-box", classes="box") as turn_box:
+                        turn_box.border_title = "Turn"
+                        turn_box.border_subtitle = "↑↓ or click a turn · c: LLM input"
+                        yield Waterfall(id="waterfall")
+                    with Vertical(id="settings-box", classes="box") as settings_box:
+                        settings_box.border_title = "Settings"
+                        settings_box.border_subtitle = "←→ change · x reset"
+                        yield SettingsPanel(id="settings")
         with Vertical(id="prompt-bar"):
             yield Input(id="prompt")
         yield KeyFooter()
