@@ -172,13 +172,19 @@ def test_recording_has_both_voices_on_their_channels(
         assert w.getnchannels() == 2 and w.getsampwidth() == 2
         rate = w.getframerate()
         data = np.frombuffer(w.readframes(w.getnframes()), "<i2").reshape(-1, 2) / 32768.0
+    # sample 0 of the file is at console time audio_start (the devices open after the console
+    # starts): an event at console time t is at t - audio_start in the file
+    (rec,) = console.of_type("recording")
+    start = rec["audio_start"]
+    assert 0.0 <= start < 5.0, rec
+
     seconds = len(data) / rate
-    last_t = max(e["t"] for e in console.events)
+    last_t = max(e["t"] for e in console.events) - start
     assert seconds > 5 and abs(seconds - last_t) < 3.0, (seconds, last_t)
     mic, agent = data[:, 0], data[:, 1]
 
     def loud(x: np.ndarray, a: float, b: float) -> float:
-        seg = x[int(a * rate) : int(b * rate)]
+        seg = x[int((a - start) * rate) : int((b - start) * rate)]
         return float(np.sqrt(np.mean(seg**2))) if len(seg) else 0.0
 
     greeting = next(e for e in console.of_type("agent_speech") if e["state"] == "started")["t"]
@@ -192,8 +198,9 @@ def test_recording_has_both_voices_on_their_channels(
     a, b = max(greeting + 1.0, greeted - 1.5), greeted - 0.3
     assert b - a >= 1.0, (greeting, greeted)
     assert loud(agent, a, b) > 5 * loud(mic, a, b)
-    # while the user speaks, the mic channel carries it
-    assert loud(mic, user, user + 1.0) > 0.01
+    # while the user speaks, the mic channel carries it. The VAD reports speech a few frames
+    # after it began (more on a loaded machine): the window straddles that moment
+    assert loud(mic, user - 0.5, user + 0.5) > 0.01
     events = [json.loads(line) for line in (record / "events.jsonl").read_text().splitlines()]
     assert {"job_ready", "user_transcript", "tool_started", "agent_turn"} <= {
         e["type"] for e in events
