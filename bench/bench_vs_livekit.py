@@ -136,9 +136,10 @@ def launch(tmux: list[str], command: str) -> float:
     return launched
 
 
-def wait_for_greeting(rec: Recorder, launched: float) -> None:
-    """Until the greeting has played and ended (1.5 s of quiet after sound), 40 s at most."""
-    deadline = time.monotonic() + 40
+def wait_for_greeting(rec: Recorder, launched: float, timeout: float = 40.0) -> None:
+    """Until the greeting has played and ended (1.5 s of quiet after sound), ``timeout`` s at
+    most."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         heard = rec.loud("speaker", launched)
         if heard and time.monotonic() - heard[-1] > 1.5:

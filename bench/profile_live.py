@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_vs_livekit import ROOT, Recorder
+from bench_vs_livekit import ROOT, Recorder, launch, tmux_pane, wait_for_greeting
 
 AGENT = ROOT / "examples" / "offline_agent.py"
 
@@ -126,6 +126,37 @@ def summarise(path: Path, top: int, seconds: float) -> list[str]:
     return lines
 
 
+def profile(shell: int, wav: Path, out: Path, args: argparse.Namespace) -> None:
+    """Sample each process of the console's tree at idle, then over a turn, and print them."""
+    root = psutil.Process(shell)
+    procs = [root, *root.children(recursive=True)]
+    pids: dict[str, int] = {}
+    for p in procs:
+        name = classify(p)
+        if name == "job" and "job" in pids:
+            name = "spare"
+        pids.setdefault(name, p.pid)
+    # the first job started is the active one (lower pid); a spare comes later
+    print(f"processes: {pids}")
+    for tag in ("idle", "turn"):
+        cpu0 = {n: psutil.Process(p).cpu_times() for n, p in pids.items()}
+        t0 = time.monotonic()
+        if tag == "turn":
+            player = subprocess.Popen(["paplay", "--device=vmic_feed", str(wav)])
+            files = sample(pids, 12, out, tag)
+            player.wait()
+        else:
+            files = sample(pids, args.idle, out, tag)
+        dt = time.monotonic() - t0
+        for name, f in files.items():
+            c0, c1 = cpu0[name], psutil.Process(pids[name]).cpu_times()
+            cpu = 100 * (c1.user + c1.system - c0.user - c0.system) / dt
+            rss = psutil.Process(pids[name]).memory_info().rss / 2**20
+            print(f"\n[{tag}] {name} pid {pids[name]}: CPU {cpu:.1f} %, RSS {rss:.0f} MiB")
+            if f.exists():
+                print("\n".join(summarise(f, args.top, 12 if tag == "turn" else args.idle)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=float, default=15.0)
@@ -136,6 +167,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.native:
         NATIVE.append("--native")
+    if not (Path(sys.executable).parent / "py-spy").exists():
+        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
     if not os.environ.get("PULSE_SERVER"):
         raise SystemExit("start the rig first: scripts/audio-rig.sh, then . $AUDIO_RIG_DIR/env.sh")
     out = args.keep or Path(tempfile.mkdtemp())
@@ -145,64 +178,17 @@ def main() -> None:
         ["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav), "turn on the kitchen lights"],
         check=True,
     )
-    sock = out / "tmux.sock"
-    tmux = ["tmux", "-S", str(sock)]
-    subprocess.run(
-        [*tmux, "-f", "/dev/null", "new-session", "-d", "-s", "p", "-x", "120", "-y", "40"],
-        check=True,
-    )
     rec = Recorder()
     try:
-        time.sleep(0.3)
-        shell = int(
-            subprocess.run(
-                [*tmux, "display", "-p", "-t", "p", "#{pane_pid}"], capture_output=True, text=True
-            ).stdout
-        )
-        exe = Path(sys.executable).parent / "agentconsole"
-        watch = "" if args.watch else " --no-watch"
-        launched = time.monotonic()
-        line = f"cd {ROOT} && exec {exe} {AGENT}{watch}"
-        subprocess.run([*tmux, "send-keys", "-t", "p", "-l", line])
-        subprocess.run([*tmux, "send-keys", "-t", "p", "Enter"])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            heard = rec.loud("speaker", launched)
-            if heard and time.monotonic() - heard[-1] > 1.5:
-                break
-            time.sleep(0.1)
-        root = psutil.Process(shell)
-        procs = [root, *root.children(recursive=True)]
-        pids: dict[str, int] = {}
-        for p in procs:
-            name = classify(p)
-            if name == "job" and "job" in pids:
-                name = "spare"
-            pids.setdefault(name, p.pid)
-        # the first job started is the active one (lower pid); a spare comes later
-        print(f"processes: {pids}")
-        for tag in ("idle", "turn"):
-            cpu0 = {n: psutil.Process(p).cpu_times() for n, p in pids.items()}
-            t0 = time.monotonic()
-            if tag == "turn":
-                player = subprocess.Popen(["paplay", "--device=vmic_feed", str(wav)])
-                files = sample(pids, 12, out, tag)
-                player.wait()
-            else:
-                files = sample(pids, args.idle, out, tag)
-            dt = time.monotonic() - t0
-            for name, f in files.items():
-                c0, c1 = cpu0[name], psutil.Process(pids[name]).cpu_times()
-                cpu = 100 * (c1.user + c1.system - c0.user - c0.system) / dt
-                rss = psutil.Process(pids[name]).memory_info().rss / 2**20
-                print(f"\n[{tag}] {name} pid {pids[name]}: CPU {cpu:.1f} %, RSS {rss:.0f} MiB")
-                if f.exists():
-                    print("\n".join(summarise(f, args.top, 12 if tag == "turn" else args.idle)))
+        with tmux_pane() as (tmux, shell):
+            exe = Path(sys.executable).parent / "agentconsole"
+            watch = "" if args.watch else " --no-watch"
+            wait_for_greeting(rec, launch(tmux, f"{exe} {AGENT}{watch}"), timeout=60)
+            profile(shell, wav, out, args)
+            subprocess.run([*tmux, "send-keys", "-t", "b", "C-c"], capture_output=True)
+            time.sleep(1.5)
     finally:
         rec.close()
-        subprocess.run([*tmux, "send-keys", "-t", "p", "C-c"], capture_output=True)
-        time.sleep(1.5)
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
         if args.keep is None:
             shutil.rmtree(out, ignore_errors=True)
 
