@@ -32,6 +32,7 @@ from textual._compositor import Compositor
 from textual.widget import Widget
 
 from agentconsole.app import AgentConsoleApp, ConsoleInfo
+from agentconsole.widgets import VadGraph
 
 ROOT = Path(__file__).resolve().parents[1]
 INFO = ConsoleInfo(agent_file="offline_agent.py", input_device="bench", output_device="bench")
@@ -44,8 +45,9 @@ class NullHost:
         pass
 
 
-def record_turn(work: Path) -> list[dict[str, Any]]:
-    """The events of the offline example answering one spoken request, headless."""
+def record_turn(work: Path, after: float = 0.0) -> list[dict[str, Any]]:
+    """The events of the offline example answering one spoken request, headless, and of
+    ``after`` more seconds."""
     wav = work / "kitchen.wav"
     subprocess.run(
         ["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav), "turn on the kitchen lights"],
@@ -65,7 +67,9 @@ def record_turn(work: Path) -> list[dict[str, Any]]:
     for line in proc.stdout:
         event = json.loads(line)
         events.append(event)
-        if event["type"] == "turn" or time.monotonic() > deadline:
+        if event["type"] == "turn":
+            deadline = min(deadline, time.monotonic() + after)
+        if time.monotonic() > deadline:
             break
     proc.stdin.write('{"cmd": "quit"}\n')
     proc.stdin.close()
@@ -123,13 +127,68 @@ async def measure(events: list[dict[str, Any]], samples: int) -> None:
         print(f"  {1000 * seconds / n:6.3f} ms  {name}")
 
 
+async def replay(events: list[dict[str, Any]]) -> None:
+    """Feed the recorded session to the app at its own pace; report the UI thread's CPU."""
+    updates = 0
+    render_update = Compositor.render_update
+
+    def counted_update(self: Compositor, *args: Any, **kwargs: Any) -> Any:
+        nonlocal updates
+        updates += 1
+        return render_update(self, *args, **kwargs)
+
+    Compositor.render_update = counted_update  # type: ignore[method-assign]
+    app = AgentConsoleApp(NullHost(), INFO)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        graph = app.query_one(VadGraph)
+        updates, paints = 0, graph.paints
+        cpu, start = time.thread_time(), time.monotonic()
+        t0 = float(events[0].get("t", 0.0))
+        for event in events:
+            due = start + float(event.get("t", t0)) - t0
+            if due > time.monotonic():
+                await asyncio.sleep(due - time.monotonic())
+            app.feed_event(event)
+        await pilot.pause(0.3)
+        cpu, wall = time.thread_time() - cpu, time.monotonic() - start
+        paints = graph.paints - paints
+    vads = sum(1 for e in events if e["type"] == "vad")
+    print(f"replayed            {len(events)} events ({vads} vad) over {wall:.1f} s")
+    print(f"compositor updates  {updates}, VAD graph paints {paints}")
+    print(f"UI thread CPU       {cpu:.2f} s, {100 * cpu / wall:.1f} % of a core")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="instead: replay the session (the turn and 9 s after it) at its pace, report "
+        "the compositor's updates, the graph's paints and the UI thread's CPU",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="--replay: replays of one recording")
+    parser.add_argument(
+        "--events",
+        type=Path,
+        default=None,
+        help="the recorded session's events: read from this file if it exists, else saved to it "
+        "(to replay one recording with two versions of the code)",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as work:
-        events = record_turn(Path(work))
-    asyncio.run(measure(events, args.samples))
+    if args.events is not None and args.events.exists():
+        events = [json.loads(line) for line in args.events.read_text().splitlines()]
+    else:
+        with tempfile.TemporaryDirectory() as work:
+            events = record_turn(Path(work), after=9.0 if args.replay else 0.0)
+        if args.events is not None:
+            args.events.write_text("".join(json.dumps(e) + "\n" for e in events))
+    if args.replay:
+        for _ in range(args.runs):
+            asyncio.run(replay(events))
+    else:
+        asyncio.run(measure(events, args.samples))
 
 
 if __name__ == "__main__":

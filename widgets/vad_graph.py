@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
@@ -10,6 +11,7 @@ from typing import NamedTuple
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.css.styles import RulesMap
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
@@ -17,7 +19,13 @@ from textual.widget import Widget
 
 from agentconsole.state import VadSample
 
-__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays", "gap_columns"]
+__all__ = [
+    "MARK_GLYPHS",
+    "VadGraph",
+    "bucket_samples",
+    "column_overlays",
+    "gap_columns",
+]
 
 MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", "backchannel": "∼"}
 """Glyphs of the turn-taking marks drawn on the graph's top row."""
@@ -44,10 +52,34 @@ _EMPTY: Column = (0, False, False, False, -1, None)
 """A column with nothing to draw."""
 
 
+class _Grid(NamedTuple):
+    """Columns of ``step`` seconds on a grid fixed in time, the newest holding ``now``.
+
+    On a fixed grid a sample stays in its column until the whole picture steps one column to
+    the left: between steps only the newest column can change, and equal pictures are not
+    repainted. Columns that slid with each new sample re-split the samples among them at
+    every inference, so the picture shimmered and repainted at the VAD's full rate for as
+    long as any speech was on screen.
+    """
+
+    step: float
+    first: int  # the grid cell (floor(t / step)) shown in column 0
+
+    @classmethod
+    def of(cls, now: float, window: float, columns: int) -> _Grid:
+        step = window / max(columns, 1)
+        return cls(step, math.floor(now / step) - max(columns, 1) + 1)
+
+    def column(self, t: float) -> int:
+        """The column of time ``t`` (negative: before the first column)."""
+        return math.floor(t / self.step) - self.first
+
+
 def bucket_samples(
     samples: Sequence[VadSample], now: float, window: float, columns: int
 ) -> list[tuple[float, bool] | None]:
-    """Split the last ``window`` seconds into ``columns`` buckets.
+    """Split the last ``window`` seconds into ``columns`` buckets (on a grid fixed in time,
+    the last holding ``now``).
 
     Each bucket holds the highest probability in it (so a short peak stays visible) and whether
     the VAD said "speaking" anywhere in it; ``None`` where there was no sample.
@@ -55,13 +87,13 @@ def bucket_samples(
     out: list[tuple[float, bool] | None] = [None] * columns
     if columns <= 0:
         return out
-    start = now - window
-    step = window / columns
+    grid = _Grid.of(now, window, columns)
     # Samples are in time order: walk back from the newest and stop at the window's start.
     for sample in reversed(samples):
-        if sample.t < start:
+        col = grid.column(sample.t)
+        if col < 0:
             break
-        col = min(int((sample.t - start) / step), columns - 1)
+        col = min(col, columns - 1)
         prev = out[col]
         if prev is None:
             out[col] = (sample.probability, sample.speaking)
@@ -79,24 +111,23 @@ def column_overlays(
     marks: Sequence[tuple[float, str]],
 ) -> tuple[list[bool], list[float | None], list[str | None]]:
     """Per column: inside discarded speech, the latest end-of-turn probability, a mark."""
-    start = now - window
-    step = window / max(columns, 1)
+    grid = _Grid.of(now, window, columns)
+    last = columns - 1
     discarded = [False] * columns
     for lo, hi in discards:
-        if hi < start or lo > now:
-            continue
-        a = max(int((lo - start) / step), 0)
-        b = min(int((hi - start) / step), columns - 1)
+        a, b = max(grid.column(lo), 0), min(grid.column(hi), last)
         for col in range(a, b + 1):
             discarded[col] = True
     eot_cols: list[float | None] = [None] * columns
     for t, p in eot:
-        if start <= t <= now:
-            eot_cols[min(int((t - start) / step), columns - 1)] = p
+        col = grid.column(t)
+        if 0 <= col and t <= now:
+            eot_cols[min(col, last)] = p
     mark_cols: list[str | None] = [None] * columns
     for t, kind in marks:
-        if start <= t <= now:
-            mark_cols[min(int((t - start) / step), columns - 1)] = kind
+        col = grid.column(t)
+        if 0 <= col and t <= now:
+            mark_cols[min(col, last)] = kind
     return discarded, eot_cols, mark_cols
 
 
@@ -107,15 +138,11 @@ def gap_columns(
     was blocked; a gap with no end lasts until ``now``."""
     if columns <= 0:
         return frozenset()
-    start = now - window
-    step = window / columns
+    grid = _Grid.of(now, window, columns)
     out: set[int] = set()
     for begin, end in gaps:
-        end = now if end is None else end
-        if end < start or begin > now:
-            continue
-        first = max(int((begin - start) / step), 0)
-        last = min(int((end - start) / step), columns - 1)
+        end = now if end is None or end > now else end
+        first, last = max(grid.column(begin), 0), min(grid.column(end), columns - 1)
         out.update(range(first, last + 1))
     return frozenset(out)
 
@@ -135,8 +162,9 @@ class _Model(NamedTuple):
 class VadGraph(Widget):
     """Plot of VAD probability: bars over time, the threshold as a dashed line, speech shaded.
 
-    Data in: :meth:`set_samples`. Time runs right to ``now`` (the newest event time), so the
-    picture depends only on the data (snapshots are stable; no wall clock).
+    Data in: :meth:`set_samples`. Time runs right to the column holding ``now`` (the newest
+    event time) on a grid fixed in time (:class:`_Grid`), so the picture depends only on the
+    data (snapshots are stable; no wall clock).
 
     It repaints up to 30 times a second while speech scrolls through it, so the picture is
     drawn as strips from styles resolved once per theme rather than as markup: the column
@@ -180,6 +208,7 @@ class VadGraph(Widget):
         self._marks: Sequence[tuple[float, str]] = ()
         self._styles: dict[str, RichStyle] = {}
         self._cells: dict[tuple[Column, int, int], tuple[tuple[str, str], ...]] = {}
+        self._bars: tuple[tuple[object, ...], list[Strip]] | None = None
         self.paints = 0
         """How many times the graph was rendered (for tests and the benchmark)."""
 
@@ -229,13 +258,30 @@ class VadGraph(Widget):
 
     def notify_style_update(self) -> None:
         self._styles.clear()  # a new theme: resolve the colours again
+        self._bars = None
         super().notify_style_update()
 
     def _update(self) -> None:
         model = self._model()
-        if model != self._painted:
-            self._painted = model
+        old = self._painted
+        if model == old:
+            return
+        self._painted = model
+        if old is None or model[:3] != old[:3] or model[5:] != old[5:]:
             self.refresh()
+            return
+        # Between two steps of the grid a new inference changes the readout below the graph
+        # and at most the newest column: only those cells are repainted (a whole repaint goes
+        # through every line of the graph and every cell of it on the screen)
+        regions = []
+        if model.columns != old.columns:
+            if model.columns[:-1] != old.columns[:-1]:
+                self.refresh()
+                return
+            regions.append(Region(model.width - 1, 0, 1, model.rows))
+        if model.footer != old.footer:
+            regions.append(Region(0, model.rows, model.width, 1))
+        self.refresh(*regions)
 
     def _model(self) -> _Model:
         """Everything the picture shows, at the resolution it is drawn with."""
@@ -294,6 +340,14 @@ class VadGraph(Widget):
             pad = max(width - len(note), 0) // 2
             lines = [[("", "")] for _ in range(max(rows // 2, 0))]
             return self._picture([*lines, [(" " * pad + note, _MUTED)]], width)
+        # the bars' strips are kept while only the readout under them changes
+        if self._bars is None or self._bars[0] != model[:4]:
+            self._bars = (model[:4], self._draw_bars(width, rows, threshold, columns))
+        return _Picture([*self._bars[1], self._strips([self._footer(width)], width)[0]])
+
+    def _draw_bars(
+        self, width: int, rows: int, threshold: float, columns: tuple[Column, ...]
+    ) -> list[Strip]:
         thr_row = rows - 1 - min(int(threshold * rows), rows - 1)
         # a column's cells, top to bottom, depend only on the column: most columns repeat
         # (silence, a steady level), so each kind is drawn once
@@ -316,9 +370,7 @@ class VadGraph(Widget):
             if row == thr_row:
                 label = f"{threshold:.2f}".lstrip("0")[:3] + " "
             lines.append([(label, _MUTED), *(col[row] for col in drawn)])
-        strips = self._strips(lines, width)
-        strips.append(self._strips([self._footer(width)], width)[0])
-        return _Picture(strips)
+        return self._strips(lines, width)
 
     def _rows(self) -> int:
         """Rows of bars: the widget's height less the footer line."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import streams
-from textual.geometry import Offset
+from textual.geometry import Offset, Region
 from textual.selection import Selection
 from textual.widgets import Input
 from tui_support import FakeHost, caught_up, wait_for
@@ -158,6 +158,49 @@ async def test_vad_graph_samples(app: AgentConsoleApp) -> None:
         footer = text_of(graph).splitlines()[-1]
         assert "0.87" in footer and "● speech" in footer
         assert "╌" in text_of(graph)  # the threshold line
+
+
+async def test_vad_graph_scrolls_in_whole_columns() -> None:
+    """The graph's columns sit on a grid fixed in time: a new inference changes the newest
+    column or steps the whole picture one column left, and pictures that did not change are
+    not repainted (as speech scrolls away, about one repaint per column, not per inference).
+    What the widget hands the screen after its partial repaints (the readout, the newest
+    column) is the picture drawn afresh."""
+    from textual.app import App, ComposeResult
+
+    from agentconsole.state import VadSample
+
+    class GraphApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield VadGraph()
+
+    evs = streams.vad_stretch(0.0, 12.0, speech=(2.0, 3.5))
+    samples = [VadSample(e["t"], e["probability"], e["speaking"]) for e in evs]
+    async with GraphApp().run_test(size=(84, 8)) as pilot:
+        graph = pilot.app.query_one(VadGraph)
+        await pilot.pause()
+        cols = graph.size.width - 4
+        steps = shifts = 0
+        previous: list[str] | None = None
+        for i in range(1, len(samples) + 1):
+            graph.set_samples(samples[:i], samples[i - 1].t)
+            await pilot.pause()
+            shown = [strip.text for strip in graph.render_lines(Region(0, 0, *graph.size))]
+            drawn = str(graph.render()).splitlines()
+            assert shown == drawn, (i, "\n".join(shown), "\n".join(drawn))
+            rows = drawn[:-1]  # without the footer
+            bars = [row[4:] for row in rows]
+            if previous is not None and bars != previous:
+                steps += 1
+                same_but_last = all(a[:-1] == b[:-1] for a, b in zip(previous, bars, strict=True))
+                stepped_left = all(a[1:-1] == b[:-2] for a, b in zip(previous, bars, strict=True))
+                assert same_but_last or stepped_left, (i, "\n".join(previous), "\n".join(bars))
+                shifts += stepped_left and not same_but_last
+            previous = bars
+        # from the speech's start to the end: 10 s of columns stepping by window / cols
+        assert shifts >= 0.9 * 10.0 / (graph.window / cols)
+        # the pictures that changed: one per column step and a few per column of speech
+        assert steps <= shifts + 4 * 1.5 / (graph.window / cols), (steps, shifts)
 
 
 @pytest.mark.parametrize(
