@@ -8,7 +8,7 @@ payload. Kinds:
 * ``KIND_JSON`` (``J``): a UTF-8 JSON object, either an event (has ``"type"``) or a command
   (has ``"cmd"``).
 * ``KIND_MIC`` (``M``): console -> job, microphone audio, PCM16 mono at ``SAMPLE_RATE``: a
-  whole number of 10 ms frames (a device's 40 ms block arrives as one).
+  whole number of 10 ms frames (a device's 60 ms block arrives as one).
 * ``KIND_PLAY`` (``P``): job -> console, agent audio, PCM16 mono at ``SAMPLE_RATE`` (any length).
 
 A JSON frame carries a plain dict; what the dicts hold (every event and command, their fields)

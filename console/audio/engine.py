@@ -3,7 +3,7 @@
 Threads (none of them is a Textual loop):
 
 * PortAudio's input and output callbacks (device mode). The input callback runs the APM on
-  each 10 ms frame and calls ``on_mic_frame`` once with the whole block (40 ms from a device,
+  each 10 ms frame and calls ``on_mic_frame`` once with the whole block (60 ms from a device,
   10 ms from the virtual mic) directly: the lowest latency, and the supervisor's handler only
   queues bytes for its socket. The output callback reads the playout queue and feeds the AEC's
   reverse stream with exactly what it hands to the device.
@@ -45,17 +45,20 @@ from .wavfile import load_wav
 __all__ = ["AudioEngine"]
 
 FRAME = AUDIO_FRAME_SAMPLES  # 240 samples = 10 ms at 24 kHz
-MIC_BLOCK = 4 * FRAME
-"""The mic's PortAudio block: 40 ms. Each block is one callback, one message on the wire and
+MIC_BLOCK = 6 * FRAME
+"""The mic's PortAudio block: 60 ms. Each block is one callback, one message on the wire and
 one frame through the agent's input path, whose costs are per block, not per sample: against
-20 ms blocks the console and the job together use about 4 points of a core less at idle, for
-10 ms more, on average, before the VAD hears a sound (docs/audio.md, "Latency")."""
+40 ms blocks the console and the job together use about 2.5 points of a core less at idle and
+over a turn, for 10 ms more, on average, before the VAD hears a sound (docs/audio.md,
+"Latency")."""
 _STALL_S = 1.0  # no callback for this long on a running stream = the device/server is gone
 _ARM_FRAMES = SAMPLE_RATE // 2  # watch a stream only once it has moved 0.5 s of audio: through
 # the ALSA pulse plugin, streams on a loaded machine often stall 1-2 s right after start
 _XRUN_STALL_S = 5.0  # ... and after an xrun: the plugin's recovery stalls callbacks about 2 s
 _XRUN_RECENT_S = 0.5  # a stall that begins this soon after an xrun is that recovery
-_RECLOCK_S = 0.06  # a mic block this much later than the sample clock says: samples were lost
+_RECLOCK_S = (
+    1.5 * MIC_BLOCK / SAMPLE_RATE
+)  # a block this late on the sample clock: samples were lost
 HOLD_RELEASE_S = 0.5
 """A held agent resumes once the mic has held no talker for this long (no interrupt came)."""
 HOLD_MAX_S = 3.0

@@ -160,11 +160,12 @@ def test_echo_path_holds_while_the_agent_starts_and_stops() -> None:
     assert all(verdicts) and path.delay is not None and abs(path.delay - 0.2) < 0.03
 
 
-def test_echo_path_is_found_when_the_streams_push_different_blocks() -> None:
-    """The speaker's callback pushes 30 ms at a time, the mic's 40 ms, so when a mic block
-    arrives the played history ends 0-30 ms after it, a little further each time. The echo
-    (-12 dB, 100 ms late) is found all the same, at one delay, and the talk-over test finds
-    no talker in it."""
+@pytest.mark.parametrize("mic_frames", [4, 6])
+def test_echo_path_is_found_when_the_streams_push_different_blocks(mic_frames: int) -> None:
+    """The speaker's callback pushes 30 ms at a time, the mic's 40 or 60 ms (the console's
+    MIC_BLOCK), so when a mic block arrives the played history ends 0-30 ms after it, a
+    little further each time. The echo (-12 dB, 100 ms late) is found all the same, at one
+    delay, and the talk-over test finds no talker in it."""
     rng = np.random.default_rng(5)
     path = EchoPath(RATE)
     played = (rng.standard_normal(RATE * 6) * 3000).astype(np.int16)
@@ -172,9 +173,10 @@ def test_echo_path_is_found_when_the_streams_push_different_blocks() -> None:
     heard = np.zeros_like(played)
     heard[delay:] = played[:-delay] // 4
     frames = len(played) // FRAME
-    # each frame is pushed when its block ends: every 3rd render frame, every 4th mic frame
+    # each frame is pushed when its block ends: every 3rd render frame, every 4th or 6th mic
+    # frame
     events = [((k // 3 + 1) * 3, 0, k) for k in range(frames)]
-    events += [((j // 4 + 1) * 4 + 0.5, 1, j) for j in range(frames)]
+    events += [((j // mic_frames + 1) * mic_frames + 0.5, 1, j) for j in range(frames)]
     offsets, over = set(), 0
     for _, kind, i in sorted(events):
         if kind == 0:

@@ -55,8 +55,8 @@ def test_wav_into_virtual_mic_reaches_on_mic_frame(make_engine: Any, tmp_path: P
     paplay(wav)
     time.sleep(0.3)
     engine.close()
-    # the device's 40 ms block, as one piece of PCM16 mono at 24 kHz (four 10 ms frames)
-    assert {len(f) for f in c.frames} == {2 * MIC_BLOCK} == {1920}
+    # the device's 60 ms block, as one piece of PCM16 mono at 24 kHz (six 10 ms frames)
+    assert {len(f) for f in c.frames} == {2 * MIC_BLOCK} == {2880}
     s = span(from_pcm16(c.mic()))
     assert abs(peak_hz(s) - 440) < 2
     assert abs(len(s) / RATE - 1.0) < 0.02

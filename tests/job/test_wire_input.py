@@ -55,7 +55,7 @@ def test_the_mic_is_resampled_once_to_16k_in_order() -> None:
         source = WireAudioInput(STT_RATE)
         t = np.arange(protocol.SAMPLE_RATE) / protocol.SAMPLE_RATE  # 1 s of a 440 Hz tone
         pcm = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
-        block = 4 * protocol.AUDIO_FRAME_SAMPLES  # the console's 40 ms blocks
+        block = 6 * protocol.AUDIO_FRAME_SAMPLES  # the console's 60 ms blocks
         for i in range(0, pcm.size, block):
             source.push(pcm[i : i + block].tobytes())
         return _drain(source)
