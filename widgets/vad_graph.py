@@ -19,13 +19,7 @@ from textual.widget import Widget
 
 from agentconsole.state import VadSample
 
-__all__ = [
-    "MARK_GLYPHS",
-    "VadGraph",
-    "bucket_samples",
-    "column_overlays",
-    "gap_columns",
-]
+__all__ = ["MARK_GLYPHS", "VadGraph", "bucket_samples", "column_overlays", "gap_columns"]
 
 MARK_GLYPHS = {"false_interruption": "↯", "resumed": "↺", "overlap": "≋", "backchannel": "∼"}
 """Glyphs of the turn-taking marks drawn on the graph's top row."""
@@ -141,7 +135,7 @@ def gap_columns(
     grid = _Grid.of(now, window, columns)
     out: set[int] = set()
     for begin, end in gaps:
-        end = now if end is None or end > now else end
+        end = now if end is None else end
         first, last = max(grid.column(begin), 0), min(grid.column(end), columns - 1)
         out.update(range(first, last + 1))
     return frozenset(out)
@@ -267,8 +261,8 @@ class VadGraph(Widget):
         if model == old:
             return
         self._painted = model
-        if old is None or model[:3] != old[:3] or model[5:] != old[5:]:
-            self.refresh()
+        if old is None or model._replace(columns=old.columns, footer=old.footer) != old:
+            self.refresh()  # more than the bars and the readout changed
             return
         # Between two steps of the grid a new inference changes the readout below the graph
         # and at most the newest column: only those cells are repainted (a whole repaint goes
@@ -341,8 +335,9 @@ class VadGraph(Widget):
             lines = [[("", "")] for _ in range(max(rows // 2, 0))]
             return self._picture([*lines, [(" " * pad + note, _MUTED)]], width)
         # the bars' strips are kept while only the readout under them changes
-        if self._bars is None or self._bars[0] != model[:4]:
-            self._bars = (model[:4], self._draw_bars(width, rows, threshold, columns))
+        bars = (width, rows, threshold, columns)
+        if self._bars is None or self._bars[0] != bars:
+            self._bars = (bars, self._draw_bars(width, rows, threshold, columns))
         return _Picture([*self._bars[1], self._strips([self._footer(width)], width)[0]])
 
     def _draw_bars(

@@ -56,9 +56,8 @@ _ARM_FRAMES = SAMPLE_RATE // 2  # watch a stream only once it has moved 0.5 s of
 # the ALSA pulse plugin, streams on a loaded machine often stall 1-2 s right after start
 _XRUN_STALL_S = 5.0  # ... and after an xrun: the plugin's recovery stalls callbacks about 2 s
 _XRUN_RECENT_S = 0.5  # a stall that begins this soon after an xrun is that recovery
-_RECLOCK_S = (
-    1.5 * MIC_BLOCK / SAMPLE_RATE
-)  # a block this late on the sample clock: samples were lost
+# a mic block this much later than the sample clock says: samples were lost
+_RECLOCK_S = 1.5 * MIC_BLOCK / SAMPLE_RATE
 HOLD_RELEASE_S = 0.5
 """A held agent resumes once the mic has held no talker for this long (no interrupt came)."""
 HOLD_MAX_S = 3.0
